@@ -1,0 +1,5 @@
+//! accessline: a keyboard-driven terminal application for a county behavioral-health
+//! 24/7 access line. See README.md and docs/.
+
+pub mod cli;
+pub mod domain;
