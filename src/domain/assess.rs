@@ -278,14 +278,15 @@ fn check_answers(defs: &Definitions, raw: &RawInput) -> Result<Answers, InputErr
         let r = eval.result(&inst.id).expect("every instrument is scored");
         let path = format!("answers.{}", inst.id);
         match answers.get(&inst.id) {
-            Some(given) if !r.applies => {
-                if !given.is_empty() || raw.answers.contains_key(&inst.id) {
-                    return Err(InputError::field(
-                        path,
-                        "skip logic does not apply this instrument to this caller (e.g. adult vs youth tool by age, or no positive substance-use screen); leave it out",
-                    ));
-                }
+            Some(given)
+                if !r.applies && (!given.is_empty() || raw.answers.contains_key(&inst.id)) =>
+            {
+                return Err(InputError::field(
+                    path,
+                    "skip logic does not apply this instrument to this caller (e.g. adult vs youth tool by age, or no positive substance-use screen); leave it out",
+                ));
             }
+            Some(_) if !r.applies => {}
             Some(given) => {
                 if let Some(hidden) = given.keys().find(|k| !r.shown.contains(k)) {
                     return Err(InputError::field(

@@ -223,11 +223,10 @@ pub fn score_instrument(inst: &Instrument, ctx: &mut EvalContext<'_>) -> Instrum
                 .expect("inserted above")
                 .insert(item.id.clone());
             match given.and_then(|g| g.get(&item.id)) {
-                Some(v) => {
-                    if item.scored {
-                        total += inst.score_of(item, v.as_i64()).unwrap_or(0);
-                    }
+                Some(v) if item.scored => {
+                    total += inst.score_of(item, v.as_i64()).unwrap_or(0);
                 }
+                Some(_) => {}
                 None if item.required => missing.push(item.id.clone()),
                 None => {}
             }
