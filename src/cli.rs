@@ -28,4 +28,21 @@ pub enum Command {
     },
     /// Check the shipped clinical definitions and print their versions.
     Definitions,
+    /// Fill a database with realistic synthetic encounters (same seed, same content).
+    Demo {
+        /// How many encounters (calls) to generate.
+        #[arg(long, value_name = "N")]
+        encounters: u64,
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check a database: integrity, the audit chain, every finalized payload's hash.
+    /// Exits 1 if any fault is found.
+    Verify,
+    /// Test aid: save answers in a loop, printing each commit (for the kill test).
+    #[command(name = "__save-loop", hide = true)]
+    SaveLoop {
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }

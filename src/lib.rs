@@ -2,4 +2,6 @@
 //! 24/7 access line. See README.md and docs/.
 
 pub mod cli;
+pub mod commands;
 pub mod domain;
+pub mod store;

@@ -1,0 +1,84 @@
+//! Everything the store can refuse, as one enum with messages a screener or an admin can act on.
+
+use std::path::PathBuf;
+
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: no such database file")]
+    Missing { path: PathBuf },
+    #[error("{path}: is a directory, not a database file")]
+    IsDirectory { path: PathBuf },
+    #[error("{path}: cannot be read ({reason})")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("{path}: the file is read-only; accessline needs to write to its database")]
+    ReadOnly { path: PathBuf },
+    #[error("{path}: not an accessline database (not a SQLite file)")]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "{path}: written by a newer accessline (schema version {found}, this program knows up to {supported}); refusing to open it — upgrade accessline"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "{path}: schema version {found} is older than this program's {supported}; open it once with `accessline` to upgrade it"
+    )]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("{path}: the folder {} does not exist", parent.display())]
+    MissingFolder { path: PathBuf, parent: PathBuf },
+    #[error("no per-user data folder could be found (is HOME set?); pass --db PATH")]
+    NoDataDir,
+    #[error("{path}: cannot create the folder: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot open the database: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: cannot upgrade the database schema: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: rusqlite_migration::Error,
+    },
+    #[error("encounter {id} does not exist")]
+    NotFound { id: Uuid },
+    #[error("encounter {id} revision {revision} does not exist")]
+    RevisionNotFound { id: Uuid, revision: u32 },
+    #[error("encounter {id} is finalized; corrections are addenda, not edits")]
+    Finalized { id: Uuid },
+    #[error("encounter {id} is still a draft; finalize it first")]
+    NotFinalized { id: Uuid },
+    #[error(
+        "encounter {id} revision {revision} was superseded by revision {current}; review the current one"
+    )]
+    Superseded {
+        id: Uuid,
+        revision: u32,
+        current: u32,
+    },
+    #[error("encounter {id} already exists")]
+    AlreadyExists { id: Uuid },
+    #[error("returning an encounter needs a note saying what to change")]
+    NoteRequired,
+    #[error("invalid {what}: {problem}")]
+    Invalid { what: &'static str, problem: String },
+    #[error("outbox entry {device}#{seq} does not exist")]
+    NoOutboxEntry { device: String, seq: i64 },
+    #[error("the database holds a damaged value ({what}); run `accessline verify`")]
+    Corrupt { what: String },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,35 @@
+//! Embedded, numbered schema migrations. `PRAGMA user_version` holds how many have run.
+//!
+//! A released migration is never edited (a database in the field already ran it): change the
+//! schema by appending a new `M::up` with its own file under `sql/`.
+
+use rusqlite_migration::{M, Migrations};
+
+const STEPS: &[M<'static>] = &[M::up(include_str!("sql/0001_initial.sql")).comment("0001_initial")];
+
+pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
+
+/// The schema version this program writes (the number of migrations).
+pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        MIGRATIONS
+            .validate()
+            .expect("migrations apply to an empty database");
+    }
+
+    #[test]
+    fn schema_version_counts_the_migrations() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_latest(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}

@@ -1,0 +1,188 @@
+//! Opening a database: refuse bad input before anything is written, then set the PRAGMAs and
+//! bring the schema up to date.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::error::{Result, StoreError};
+use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// How long a write waits for another process's write to finish before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `<per-user data dir>/accessline.db`, creating the folder on first run.
+pub fn default_db_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("org", "LA County", "accessline")
+        .ok_or(StoreError::NoDataDir)?;
+    let dir = dirs.data_dir();
+    fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(dir.join("accessline.db"))
+}
+
+/// Open read-write: check the file, set PRAGMAs, migrate.
+pub(crate) fn open_rw(path: &Path) -> Result<Connection> {
+    check_file(path, true)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_open(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| map_open(path, e))?;
+    // Read the version before changing anything: a newer schema is refused untouched.
+    let found = user_version(&conn, path)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|e| map_open(path, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Open {
+            path: path.into(),
+            source: rusqlite::Error::InvalidParameterName(format!("journal_mode stayed {mode}")),
+        });
+    }
+    // In WAL mode, synchronous=NORMAL skips the fsync at commit, so a power cut can lose the
+    // last committed transactions. A finalized encounter must survive a power cut: FULL.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| map_open(path, e))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| map_open(path, e))?;
+    // Statement journals and sorts stay in memory: no temporary files holding PHI, and no
+    // write() per statement that has a trigger.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(|e| map_open(path, e))?;
+    MIGRATIONS
+        .to_latest(&mut conn)
+        .map_err(|source| StoreError::Migrate {
+            path: path.into(),
+            source,
+        })?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Open read-only (for `verify`): nothing is written, not even a migration.
+pub(crate) fn open_ro(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        return Err(StoreError::Missing { path: path.into() });
+    }
+    check_file(path, false)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| map_open(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| map_open(path, e))?;
+    let found = user_version(&conn, path)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < SCHEMA_VERSION {
+        return Err(StoreError::TooOld {
+            path: path.into(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(conn)
+}
+
+fn user_version(conn: &Connection, path: &Path) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| map_open(path, e))
+}
+
+/// Refuse what SQLite would report obscurely, or only after writing: a directory, a file we
+/// may not read or write, a file that is not SQLite, a missing folder.
+fn check_file(path: &Path, write: bool) -> Result<()> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => {
+                    Err(StoreError::MissingFolder {
+                        path: path.into(),
+                        parent: p.into(),
+                    })
+                }
+                _ => Ok(()),
+            };
+        }
+        Err(e) => {
+            return Err(StoreError::Unreadable {
+                path: path.into(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    if meta.is_dir() {
+        return Err(StoreError::IsDirectory { path: path.into() });
+    }
+    // Permission bits are checked as well as the open below, because root can open any file:
+    // a database someone deliberately locked down must not be used anyway.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o444 == 0 {
+            return Err(StoreError::Unreadable {
+                path: path.into(),
+                reason: "its permissions allow nobody to read it".into(),
+            });
+        }
+    }
+    let mut head = Vec::with_capacity(16);
+    File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .map_err(|e| StoreError::Unreadable {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+    // An empty file is a new database to SQLite; anything else must carry the header.
+    if !head.is_empty() && head.as_slice() != SQLITE_HEADER {
+        return Err(StoreError::NotADatabase { path: path.into() });
+    }
+    if write {
+        if meta.permissions().readonly() {
+            return Err(StoreError::ReadOnly { path: path.into() });
+        }
+        if let Err(e) = OpenOptions::new().write(true).open(path) {
+            return Err(if e.kind() == ErrorKind::PermissionDenied {
+                StoreError::ReadOnly { path: path.into() }
+            } else {
+                StoreError::Unreadable {
+                    path: path.into(),
+                    reason: e.to_string(),
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn map_open(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path: path.into() },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: path.into() },
+        _ => StoreError::Open {
+            path: path.into(),
+            source: e,
+        },
+    }
+}

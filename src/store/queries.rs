@@ -1,0 +1,400 @@
+//! Reads for the screens: the screener's drafts and returned items, and the supervisor list
+//! with filters, full-text search and keyset pagination.
+//!
+//! Keyset pagination (never OFFSET) keeps every page as cheap as the first at 1,000,000
+//! encounters: each sort order has an index ending in `(received_at, encounter_id)`, and the
+//! next page starts strictly after the last row of this one.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::{Result, StoreError};
+use super::model::{
+    Cursor, ReviewState, Risk, Status, SyncState, parse_enum, parse_ts, parse_uuid, ts,
+};
+use super::records::triage_parse;
+use super::search::{CURRENT, DOCS_PER_MS, fts_query, search_sql};
+use crate::domain::placement::Triage;
+use crate::domain::quadrant::CellId;
+
+/// A draft in the screener's queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftSummary {
+    pub encounter_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub caller_display: String,
+    pub cursor: Option<Cursor>,
+}
+
+/// A revision a supervisor returned to its screener, with the note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Returned {
+    pub encounter_id: Uuid,
+    pub revision: u32,
+    pub received_at: DateTime<Utc>,
+    pub caller_display: String,
+    pub note: String,
+    pub reviewer: String,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// Supervisor list filters; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Calls received at or after this time.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Calls received before this time.
+    pub received_before: Option<DateTime<Utc>>,
+    pub screener: Option<String>,
+    pub status: Option<Status>,
+    /// The chosen cell (the one used for referral).
+    pub cell: Option<CellId>,
+    pub risk: Option<Risk>,
+    pub triage: Option<Triage>,
+    pub language: Option<String>,
+    pub sync_state: Option<SyncState>,
+    /// `Some(Awaiting)` is the "awaiting review" queue.
+    pub review_state: Option<ReviewState>,
+    /// Words to find in reasons for call and notes (all must match; the last may be a prefix).
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Newest call first.
+    #[default]
+    Time,
+    /// Highest risk first, then newest.
+    Risk,
+    /// Soonest deadline first (none last), then oldest call.
+    Deadline,
+}
+
+/// Where the next page starts: the sort key of the last row shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    pub sort: SortBy,
+    /// `risk_rank` or `deadline_key` of the last row (unused for `Time`).
+    pub key: Option<String>,
+    pub received_at: String,
+    pub encounter_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub filter: ListFilter,
+    pub sort: SortBy,
+    pub limit: usize,
+    pub after: Option<ListCursor>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            filter: ListFilter::default(),
+            sort: SortBy::Time,
+            limit: 50,
+            after: None,
+        }
+    }
+}
+
+/// One line of the supervisor list: the current revision of an encounter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRow {
+    pub encounter_id: Uuid,
+    pub revision: u32,
+    pub status: Status,
+    pub screener: String,
+    pub received_at: DateTime<Utc>,
+    pub caller_display: String,
+    pub language: Option<String>,
+    pub age: Option<u32>,
+    pub cell_chosen: Option<CellId>,
+    pub risk: Risk,
+    pub triage: Option<Triage>,
+    pub crisis: bool,
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub review_state: Option<ReviewState>,
+    pub sync_state: Option<SyncState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub rows: Vec<ListRow>,
+    /// `Some` when there are more rows: pass it as `after` for the next page.
+    pub next: Option<ListCursor>,
+}
+
+pub(crate) fn drafts_of(c: &Connection, screener: &str) -> Result<Vec<DraftSummary>> {
+    let mut st = c.prepare_cached(
+        "SELECT e.encounter_id, e.received_at, e.updated_at, e.caller_display, d.value
+         FROM encounter e
+         LEFT JOIN draft_field d ON d.encounter_id = e.encounter_id AND d.key = 'cursor'
+         WHERE e.screener = ?1 AND e.status = 'draft'
+         ORDER BY e.updated_at DESC, e.encounter_id DESC",
+    )?;
+    let mut rows = st.query([screener])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let cursor: Option<String> = r.get(4)?;
+        out.push(DraftSummary {
+            encounter_id: parse_uuid(&r.get::<_, String>(0)?)?,
+            received_at: parse_ts(&r.get::<_, String>(1)?)?,
+            updated_at: parse_ts(&r.get::<_, String>(2)?)?,
+            caller_display: r.get(3)?,
+            cursor: cursor
+                .map(|t| {
+                    serde_json::from_str(&t).map_err(|_| StoreError::Corrupt {
+                        what: "draft cursor".into(),
+                    })
+                })
+                .transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn returned_to(c: &Connection, screener: &str) -> Result<Vec<Returned>> {
+    let mut st = c.prepare_cached(
+        "SELECT e.encounter_id, e.revision, e.received_at, e.caller_display, r.note, r.reviewer,
+                r.reviewed_at
+         FROM encounter_state s
+         JOIN encounter e ON e.encounter_id = s.encounter_id AND e.revision = s.revision
+         JOIN review r ON r.review_id = (SELECT max(review_id) FROM review x
+                                         WHERE x.encounter_id = s.encounter_id AND x.revision = s.revision)
+         WHERE s.screener = ?1 AND s.review_state = 'needs_changes' AND s.current = 1
+         ORDER BY r.reviewed_at DESC, e.encounter_id DESC",
+    )?;
+    let mut rows = st.query([screener])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(Returned {
+            encounter_id: parse_uuid(&r.get::<_, String>(0)?)?,
+            revision: r.get(1)?,
+            received_at: parse_ts(&r.get::<_, String>(2)?)?,
+            caller_display: r.get(3)?,
+            note: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            reviewer: r.get(5)?,
+            reviewed_at: parse_ts(&r.get::<_, String>(6)?)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) const LIST_COLUMNS: &str =
+    "e.encounter_id, e.revision, e.status, e.screener, e.received_at,
+    e.caller_display, e.language, e.age, e.cell_chosen, e.risk, e.triage, e.crisis,
+    e.deadline_at, e.reason, s.review_state, s.sync_state, e.risk_rank, e.deadline_key";
+
+/// Append `AND ...` for every filter but the text, numbering parameters after `params`.
+pub(crate) fn push_filters(f: &ListFilter, sql: &mut String, params: &mut Vec<Value>) {
+    let mut cond = |clause: &str, v: Value| {
+        sql.push_str("\n  AND ");
+        sql.push_str(&clause.replace('?', &format!("?{}", params.len() + 1)));
+        params.push(v);
+    };
+    if let Some(t) = f.received_from {
+        cond("e.received_at >= ?", Value::Text(ts(t)));
+    }
+    if let Some(t) = f.received_before {
+        cond("e.received_at < ?", Value::Text(ts(t)));
+    }
+    if let Some(s) = &f.screener {
+        cond("e.screener = ?", Value::Text(s.clone()));
+    }
+    if let Some(s) = f.status {
+        cond("e.status = ?", Value::Text(s.as_str().into()));
+    }
+    if let Some(cell) = f.cell {
+        cond("e.cell_chosen = ?", Value::Text(cell.id()));
+    }
+    if let Some(r) = f.risk {
+        // risk_rank, not risk: the risk index is on the rank, and gives time order within it.
+        cond("e.risk_rank = ?", Value::Integer(risk_rank(r)));
+    }
+    if let Some(t) = f.triage {
+        cond("e.triage = ?", Value::Text(t.as_str().into()));
+    }
+    if let Some(l) = &f.language {
+        cond("e.language = ?", Value::Text(l.clone()));
+    }
+    if let Some(s) = f.sync_state {
+        cond("s.sync_state = ?", Value::Text(s.as_str().into()));
+    }
+    if let Some(r) = f.review_state {
+        cond("s.review_state = ?", Value::Text(r.as_str().into()));
+    }
+}
+
+/// The SQL and parameters of a list query (public within the crate so tests can EXPLAIN it).
+pub(crate) fn list_sql(q: &ListQuery) -> Result<(String, Vec<Value>)> {
+    if let (SortBy::Time, Some(m)) = (q.sort, q.filter.text.as_deref().and_then(fts_query)) {
+        return Ok(search_sql(q, m));
+    }
+    let f = &q.filter;
+    let mut sql = format!(
+        "SELECT {LIST_COLUMNS}
+         FROM encounter e
+         LEFT JOIN encounter_state s ON s.encounter_id = e.encounter_id AND s.revision = e.revision
+         WHERE {CURRENT}"
+    );
+    let mut params: Vec<Value> = Vec::new();
+    push_filters(f, &mut sql, &mut params);
+    if let Some(m) = f.text.as_deref().and_then(fts_query) {
+        // Other sort orders collect every hit and sort them: slower for common words.
+        sql.push_str(&format!(
+            "\n  AND e.encounter_id IN (SELECT d.encounter_id FROM search_fts
+                                JOIN search_doc d ON d.doc = search_fts.rowid
+                                WHERE search_fts MATCH ?{})",
+            params.len() + 1
+        ));
+        params.push(Value::Text(m));
+    }
+    let (keyset, order) = match q.sort {
+        SortBy::Time => (
+            "(e.received_at, e.encounter_id) < (?, ?)",
+            "e.received_at DESC, e.encounter_id DESC",
+        ),
+        SortBy::Risk => (
+            "(e.risk_rank, e.received_at, e.encounter_id) < (?, ?, ?)",
+            "e.risk_rank DESC, e.received_at DESC, e.encounter_id DESC",
+        ),
+        SortBy::Deadline => (
+            "(e.deadline_key, e.received_at, e.encounter_id) > (?, ?, ?)",
+            "e.deadline_key, e.received_at, e.encounter_id",
+        ),
+    };
+    if let Some(after) = &q.after {
+        if after.sort != q.sort {
+            return Err(StoreError::Invalid {
+                what: "page cursor",
+                problem: "it belongs to a different sort order".into(),
+            });
+        }
+        let mut values = Vec::new();
+        match (q.sort, &after.key) {
+            (SortBy::Time, _) => {}
+            (SortBy::Risk, Some(k)) => {
+                values.push(Value::Integer(k.parse().map_err(|_| bad_cursor())?))
+            }
+            (SortBy::Deadline, Some(k)) => values.push(Value::Text(k.clone())),
+            (_, None) => return Err(bad_cursor()),
+        }
+        values.push(Value::Text(after.received_at.clone()));
+        values.push(Value::Text(after.encounter_id.clone()));
+        let mut clause = String::new();
+        for (n, part) in keyset.split('?').enumerate() {
+            clause.push_str(part);
+            if n < values.len() {
+                clause.push_str(&format!("?{}", params.len() + n + 1));
+            }
+        }
+        sql.push_str("\n  AND ");
+        sql.push_str(&clause);
+        params.extend(values);
+    }
+    sql.push_str(&format!(
+        "\nORDER BY {order}\nLIMIT {}",
+        q.limit.clamp(1, 1000) + 1
+    ));
+    Ok((sql, params))
+}
+
+fn bad_cursor() -> StoreError {
+    StoreError::Invalid {
+        what: "page cursor",
+        problem: "its sort key is missing or malformed".into(),
+    }
+}
+
+pub(crate) fn risk_rank(r: Risk) -> i64 {
+    Risk::ALL.iter().position(|x| *x == r).unwrap_or(0) as i64
+}
+
+pub(crate) fn list(c: &Connection, q: &ListQuery) -> Result<Page> {
+    let (sql, params) = list_sql(q)?;
+    let search = q.sort == SortBy::Time && q.filter.text.as_deref().and_then(fts_query).is_some();
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(params))?;
+    let limit = q.limit.clamp(1, 1000);
+    let mut out: Vec<ListRow> = Vec::new();
+    let mut next = None;
+    let mut last_deadline_key: Option<String> = None;
+    // A search page ends with the whole millisecond of call time of its last row, so the next
+    // page (rowid below that millisecond) neither repeats nor skips an encounter.
+    let mut page_floor: Option<i64> = None;
+    while let Some(r) = rows.next()? {
+        if search {
+            let doc: i64 = r.get(18)?;
+            if page_floor.is_some_and(|floor| doc < floor) {
+                let last = out.last().expect("a full page");
+                next = Some(cursor(q.sort, None, last));
+                break;
+            }
+            let row = read_row(r)?;
+            if out.iter().any(|x| x.encounter_id == row.encounter_id) {
+                continue;
+            }
+            out.push(row);
+            if out.len() == limit && page_floor.is_none() {
+                page_floor = Some(doc - doc.rem_euclid(DOCS_PER_MS));
+            }
+            continue;
+        }
+        if out.len() == limit {
+            let last = out.last().expect("limit >= 1");
+            let key = match q.sort {
+                SortBy::Time => None,
+                SortBy::Risk => Some(risk_rank(last.risk).to_string()),
+                SortBy::Deadline => Some(last_deadline_key.take().unwrap_or_default()),
+            };
+            next = Some(cursor(q.sort, key, last));
+            break;
+        }
+        last_deadline_key = Some(r.get(17)?);
+        out.push(read_row(r)?);
+    }
+    Ok(Page { rows: out, next })
+}
+
+fn cursor(sort: SortBy, key: Option<String>, last: &ListRow) -> ListCursor {
+    ListCursor {
+        sort,
+        key,
+        received_at: ts(last.received_at),
+        encounter_id: last.encounter_id.to_string(),
+    }
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> Result<ListRow> {
+    let text = |i: usize| -> Result<Option<String>> { Ok(r.get::<_, Option<String>>(i)?) };
+    Ok(ListRow {
+        encounter_id: parse_uuid(&r.get::<_, String>(0)?)?,
+        revision: r.get(1)?,
+        status: parse_enum(&r.get::<_, String>(2)?, Status::parse, "status")?,
+        screener: r.get(3)?,
+        received_at: parse_ts(&r.get::<_, String>(4)?)?,
+        caller_display: r.get(5)?,
+        language: r.get(6)?,
+        age: r.get(7)?,
+        cell_chosen: text(8)?.and_then(|s| CellId::parse(&s)),
+        risk: text(9)?.and_then(|s| Risk::parse(&s)).unwrap_or(Risk::None),
+        triage: text(10)?.and_then(|s| triage_parse(&s)),
+        crisis: r.get(11)?,
+        deadline_at: text(12)?.map(|s| parse_ts(&s)).transpose()?,
+        reason: r.get(13)?,
+        review_state: text(14)?
+            .map(|s| parse_enum(&s, ReviewState::parse, "review state"))
+            .transpose()?,
+        sync_state: text(15)?
+            .map(|s| parse_enum(&s, SyncState::parse, "sync state"))
+            .transpose()?,
+    })
+}
