@@ -14,6 +14,9 @@ pub struct Cli {
     /// SQLite database file (default: the per-user data directory).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Key bindings to use instead of the defaults (see assets/keymap.toml for the format).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

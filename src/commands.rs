@@ -34,8 +34,13 @@ pub fn assess(defs: &Definitions, file: &str) -> ExitCode {
     };
     match crate::domain::assess::assess_json(defs, &text) {
         Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
+            use std::io::Write;
+            // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
+            match writeln!(std::io::stdout().lock(), "{json}") {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => fail("assess", format_args!("cannot write the result: {e}")),
+            }
         }
         Err(e) => fail("assess", e),
     }
@@ -99,5 +104,92 @@ pub fn save_loop(db: Option<PathBuf>, limit: Option<u64>) -> ExitCode {
     match save_loop::run(&path, limit, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail("__save-loop", e),
+    }
+}
+
+/// Who is at the keyboard until sign-in exists: `ACCESSLINE_USER`, else the login name; the
+/// device is the host name.
+fn actor() -> crate::store::Actor {
+    let user = std::env::var("ACCESSLINE_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "screener".into());
+    let device = std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "device".into());
+    crate::store::Actor::new(user, device)
+}
+
+/// Logs go to a file beside the database, never to the screen the UI owns; no PHI is logged
+/// (ids and events only).
+fn start_logging(db: &std::path::Path) -> Option<PathBuf> {
+    let path = db.with_extension("log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
+    // The panic report goes to the log; ratatui's own hook (installed later, around this one)
+    // restores the terminal first.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+    Some(path)
+}
+
+/// The keymap: the defaults, with the user's overrides from `--keymap FILE` or
+/// `<config dir>/keymap.toml` when it exists.
+fn keymap(file: Option<PathBuf>) -> Result<crate::tui::keymap::Keymap, String> {
+    use crate::tui::keymap::Keymap;
+    let path = file.or_else(|| {
+        directories::ProjectDirs::from("org", "LA County", "accessline")
+            .map(|d| d.config_dir().join("keymap.toml"))
+            .filter(|p| p.exists())
+    });
+    let Some(path) = path else {
+        return Ok(Keymap::default_map());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read keymap {}: {e}", path.display()))?;
+    Keymap::with_overrides(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn tui(db: Option<PathBuf>, keymap_file: Option<PathBuf>, defs: Definitions) -> ExitCode {
+    use std::io::IsTerminal;
+    let keymap = match keymap(keymap_file) {
+        Ok(k) => k,
+        Err(e) => return fail("", e),
+    };
+    if !std::io::stdout().is_terminal() {
+        return fail(
+            "",
+            "the screener UI needs a terminal (for scripts, see `accessline --help`)",
+        );
+    }
+    let path = match db_path(db) {
+        Ok(p) => p,
+        Err(e) => return fail("", e),
+    };
+    let store = match Store::open(&path) {
+        Ok(s) => s,
+        Err(e) => return fail("", e),
+    };
+    start_logging(&path);
+    tracing::info!(db = %path.display(), "accessline started");
+    match crate::tui::run(store, defs, keymap, actor()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("terminal error: {e}");
+            eprintln!("accessline: terminal error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -5,3 +5,4 @@ pub mod cli;
 pub mod commands;
 pub mod domain;
 pub mod store;
+pub mod tui;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use accessline::cli::{Cli, Command};
-use accessline::commands::{self, BAD_INPUT};
+use accessline::commands;
 use accessline::domain::Definitions;
 
 fn main() -> ExitCode {
@@ -26,11 +26,6 @@ fn main() -> ExitCode {
         Some(Command::Demo { encounters, seed }) => commands::demo(cli.db, &defs, encounters, seed),
         Some(Command::Verify) => commands::verify(cli.db),
         Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
-        None => {
-            eprintln!(
-                "accessline: the screener TUI is not built yet; try `accessline assess examples/routine_mild.json`"
-            );
-            ExitCode::from(BAD_INPUT)
-        }
+        None => commands::tui(cli.db, cli.keymap, defs),
     }
 }

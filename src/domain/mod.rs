@@ -3,6 +3,7 @@
 
 pub mod assess;
 pub mod catalog;
+pub mod clock;
 pub mod condition;
 pub mod directory;
 pub mod error;

@@ -144,7 +144,9 @@ impl Definitions {
         let evaluation = ctx.evaluation(self);
         let placement = self.placement.place(&ctx);
         let chosen_cell = input.override_cell.unwrap_or(placement.cell);
-        let triage = self.placement.triage(&mut ctx, chosen_cell);
+        let triage = self
+            .placement
+            .triage_with_override(&mut ctx, placement.cell, chosen_cell);
         let cell = self.quadrants.cell(chosen_cell);
         let mut deadlines: Vec<Due> = Vec::new();
         let mut push = |due: Due| {

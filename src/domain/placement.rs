@@ -153,6 +153,29 @@ impl PlacementRules {
         self.triage.decide(ctx)
     }
 
+    /// Triage for a placement the screener may have overridden: the more urgent of the
+    /// computed and the chosen cell's decisions, so an override can raise urgency but never
+    /// lower it.
+    pub fn triage_with_override(
+        &self,
+        ctx: &mut EvalContext<'_>,
+        computed: CellId,
+        chosen: CellId,
+    ) -> Decision<Triage> {
+        let by_chosen = self.triage(ctx, chosen);
+        if chosen == computed {
+            return by_chosen;
+        }
+        let by_computed = self.triage(ctx, computed);
+        ctx.cell = Some(chosen.id());
+        // Triage orders most urgent first.
+        if by_computed.level < by_chosen.level {
+            by_computed
+        } else {
+            by_chosen
+        }
+    }
+
     pub fn all_rules(&self) -> impl Iterator<Item = &Rule> {
         self.mh_severity
             .rules()

@@ -37,7 +37,7 @@ pub use model::{
 };
 pub use open::{BUSY_TIMEOUT, default_db_path};
 pub use queries::{
-    DraftSummary, ListCursor, ListFilter, ListQuery, ListRow, Page, Returned, SortBy,
+    DayCounts, DraftSummary, ListCursor, ListFilter, ListQuery, ListRow, Page, Returned, SortBy,
 };
 pub use search::fts_query;
 pub use verify::{Fault, GUARD_TRIGGERS, VerifyReport};
@@ -253,6 +253,20 @@ impl Store {
     /// Current revisions a supervisor returned to this screener, with the note.
     pub fn returned_to(&self, screener: &str) -> Result<Vec<Returned>> {
         queries::returned_to(&self.conn, screener)
+    }
+
+    /// A screener's calls received since `since` (finalized, drafts, crisis calls).
+    pub fn day_counts(&self, screener: &str, since: DateTime<Utc>) -> Result<DayCounts> {
+        queries::day_counts(&self.conn, screener, since)
+    }
+
+    /// A database that lives only in memory (tests and benchmarks of the UI): same schema and
+    /// triggers, no file.
+    pub fn open_in_memory() -> Result<Store> {
+        Ok(Store {
+            conn: open::open_memory()?,
+            path: PathBuf::from(":memory:"),
+        })
     }
 
     /// One page of the supervisor list.

@@ -76,6 +76,21 @@ pub(crate) fn open_rw(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// An in-memory database with the same schema (no WAL: there is no file).
+pub(crate) fn open_memory() -> Result<Connection> {
+    let path = Path::new(":memory:");
+    let mut conn = Connection::open_in_memory().map_err(|e| map_open(path, e))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| map_open(path, e))?;
+    MIGRATIONS
+        .to_latest(&mut conn)
+        .map_err(|source| StoreError::Migrate {
+            path: path.into(),
+            source,
+        })?;
+    Ok(conn)
+}
+
 /// Open read-only (for `verify`): nothing is written, not even a migration.
 pub(crate) fn open_ro(path: &Path) -> Result<Connection> {
     if !path.exists() {

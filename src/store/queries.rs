@@ -398,3 +398,31 @@ fn read_row(r: &rusqlite::Row<'_>) -> Result<ListRow> {
             .transpose()?,
     })
 }
+
+/// A screener's calls received since a moment (their shift's "today").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    pub finalized: u64,
+    pub drafts: u64,
+    pub crisis: u64,
+}
+
+pub(crate) fn day_counts(
+    c: &Connection,
+    screener: &str,
+    since: DateTime<Utc>,
+) -> Result<DayCounts> {
+    let mut st = c.prepare_cached(
+        "SELECT coalesce(sum(status = 'finalized'), 0), coalesce(sum(status = 'draft'), 0),
+                coalesce(sum(crisis), 0)
+         FROM encounter
+         WHERE received_at >= ?2 AND screener = ?1 AND revision = 1",
+    )?;
+    Ok(st.query_row(rusqlite::params![screener, ts(since)], |r| {
+        Ok(DayCounts {
+            finalized: r.get::<_, i64>(0)? as u64,
+            drafts: r.get::<_, i64>(1)? as u64,
+            crisis: r.get::<_, i64>(2)? as u64,
+        })
+    })?)
+}

@@ -1,0 +1,595 @@
+//! The application state and its update function. `update` changes memory only and returns
+//! [`Effect`]s; the event loop runs them (the only place with I/O) and feeds the results back
+//! as [`Action`]s. So every screen can be tested with no terminal and no database.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::call::{Call, Step};
+use super::keymap::{Command, Context, Key, Keymap};
+use crate::domain::Definitions;
+use crate::store::{Actor, Cursor, DayCounts, Draft, DraftSummary, Finalized, Returned, Summary};
+
+/// Something that happened: a user command, typed text, or the result of an effect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Command(Command),
+    Insert(char),
+    Paste(String),
+    Tick(DateTime<Utc>),
+    HomeLoaded(HomeData),
+    DraftStarted(Uuid),
+    DraftLoaded(Box<Draft>),
+    Finalized(Finalized),
+    Saved,
+    Failed(String),
+}
+
+/// Work for the outside world.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadHome,
+    StartDraft {
+        received_at: DateTime<Utc>,
+    },
+    SaveField {
+        id: Uuid,
+        key: String,
+        value: serde_json::Value,
+    },
+    SaveCursor {
+        id: Uuid,
+        cursor: Cursor,
+    },
+    LoadDraft(Uuid),
+    Finalize {
+        id: Uuid,
+        payload: serde_json::Value,
+        summary: Box<Summary>,
+        /// The version of every definition used.
+        versions: std::collections::BTreeMap<String, String>,
+    },
+    Quit,
+}
+
+/// What the home screen shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HomeData {
+    pub drafts: Vec<DraftSummary>,
+    pub returned: Vec<Returned>,
+    pub today: DayCounts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub level: Level,
+}
+
+/// Something drawn over the screen that takes the keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Crisis { focus: usize },
+    ConfirmFinalize,
+    ConfirmResume(Uuid),
+}
+
+/// The placement screen's sub-mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementMode {
+    View,
+    /// Moving the highlight to choose another cell.
+    Choosing(crate::domain::quadrant::CellId),
+    /// Typing the override's reason.
+    Reason,
+}
+
+/// A call on screen: the call and where the screener is in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallView {
+    pub call: Call,
+    pub step: Step,
+    pub intake_focus: usize,
+    /// Focus on each question step, by the question's `instrument.item`.
+    pub question_focus: [usize; 3],
+    pub placement: PlacementMode,
+    pub referral_focus: usize,
+    pub notices_focus: usize,
+    /// Saves waiting for the draft's id (only between "new call" and the draft existing).
+    pub unsaved: Vec<(String, serde_json::Value)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    Call,
+}
+
+pub struct App {
+    pub defs: Arc<Definitions>,
+    pub keymap: Keymap,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+    pub screen: Screen,
+    pub home: HomeData,
+    pub home_focus: usize,
+    pub call: Option<CallView>,
+    pub overlay: Option<Overlay>,
+    pub status: Option<Status>,
+    pub quit: bool,
+    /// The resume offer is made once, on the first home load.
+    offered_resume: bool,
+}
+
+impl App {
+    pub fn new(defs: Arc<Definitions>, keymap: Keymap, actor: Actor, now: DateTime<Utc>) -> App {
+        App {
+            defs,
+            keymap,
+            actor,
+            now,
+            screen: Screen::Home,
+            home: HomeData::default(),
+            home_focus: 0,
+            call: None,
+            overlay: None,
+            status: None,
+            quit: false,
+            offered_resume: false,
+        }
+    }
+
+    /// Effects to run at start-up.
+    pub fn init(&self) -> Vec<Effect> {
+        vec![Effect::LoadHome]
+    }
+
+    /// The contexts a key is looked up in, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        match &self.overlay {
+            Some(Overlay::Help { .. }) => return vec![Context::Help, Context::Global],
+            Some(Overlay::Crisis { .. }) => {
+                return vec![Context::Crisis, Context::Global, Context::Navigation];
+            }
+            Some(Overlay::ConfirmFinalize | Overlay::ConfirmResume(_)) => {
+                return vec![Context::Dialog, Context::Global];
+            }
+            None => {}
+        }
+        if self.text_focused() {
+            return vec![Context::Global, Context::Text];
+        }
+        let screen = match (&self.screen, self.call.as_ref().map(|c| c.step)) {
+            (Screen::Home, _) | (Screen::Call, None) => Context::Home,
+            (Screen::Call, Some(Step::Intake)) => Context::Intake,
+            (Screen::Call, Some(s)) if s.is_questions() => Context::Instrument,
+            (Screen::Call, Some(Step::Placement)) => Context::Placement,
+            (Screen::Call, Some(Step::Referral)) => Context::Referral,
+            (Screen::Call, Some(Step::Notices)) => Context::Notices,
+            (Screen::Call, Some(_)) => Context::Summary,
+        };
+        vec![Context::Global, screen, Context::Navigation]
+    }
+
+    /// Key → action, through the keymap; a focused text field gets printable keys.
+    pub fn translate(&self, key: Key) -> Option<Action> {
+        for ctx in self.contexts() {
+            if let Some(cmd) = self.keymap.lookup(ctx, &key) {
+                return Some(Action::Command(cmd));
+            }
+        }
+        if self.text_focused() {
+            return key.printable().map(Action::Insert);
+        }
+        None
+    }
+
+    /// Is a text field taking the keys?
+    pub fn text_focused(&self) -> bool {
+        if self.overlay.is_some() || self.screen != Screen::Call {
+            return false;
+        }
+        let Some(v) = &self.call else {
+            return false;
+        };
+        match v.step {
+            Step::Intake => {
+                let f = super::call::IntakeField::ALL[v.intake_focus];
+                v.call.intake.text(f).is_some()
+                    && !(f == super::call::IntakeField::Name && v.call.intake.anonymous)
+            }
+            Step::Placement => v.placement == PlacementMode::Reason,
+            _ => false,
+        }
+    }
+
+    pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            level,
+        });
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Tick(now) => {
+                self.now = now;
+                Vec::new()
+            }
+            Action::HomeLoaded(data) => {
+                self.home = data;
+                let items = self.home.drafts.len() + self.home.returned.len();
+                self.home_focus = self.home_focus.min(items.saturating_sub(1));
+                if !self.offered_resume {
+                    self.offered_resume = true;
+                    if let Some(d) = self.home.drafts.first() {
+                        self.overlay = Some(Overlay::ConfirmResume(d.encounter_id));
+                    }
+                }
+                Vec::new()
+            }
+            Action::DraftStarted(id) => {
+                let Some(v) = self.call.as_mut() else {
+                    return Vec::new();
+                };
+                v.call.id = Some(id);
+                let mut out: Vec<Effect> = v
+                    .unsaved
+                    .drain(..)
+                    .map(|(key, value)| Effect::SaveField { id, key, value })
+                    .collect();
+                out.extend(self.cursor_effect());
+                out
+            }
+            Action::DraftLoaded(draft) => {
+                self.open_draft(&draft);
+                Vec::new()
+            }
+            Action::Finalized(done) => {
+                self.call = None;
+                self.screen = Screen::Home;
+                self.overlay = None;
+                self.set_status(
+                    Level::Info,
+                    format!(
+                        "Call finalized and locked (revision {}, queued for sync as #{}).",
+                        done.revision, done.outbox_seq
+                    ),
+                );
+                vec![Effect::LoadHome]
+            }
+            Action::Saved => Vec::new(),
+            Action::Failed(why) => {
+                self.set_status(Level::Error, why);
+                Vec::new()
+            }
+            Action::Insert(c) => self.with_call(|app| super::flow::insert(app, c)),
+            Action::Paste(text) => self.with_call(|app| super::flow::paste(app, &text)),
+            Action::Command(cmd) => self.command(cmd),
+        }
+    }
+
+    fn with_call(&mut self, f: impl FnOnce(&mut App) -> Vec<Effect>) -> Vec<Effect> {
+        if self.call.is_some() && self.screen == Screen::Call {
+            f(self)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn command(&mut self, cmd: Command) -> Vec<Effect> {
+        // Overlays first: they own the keys while open.
+        match self.overlay.clone() {
+            Some(Overlay::Help { scroll }) => {
+                match cmd {
+                    Command::Cancel | Command::Help => self.overlay = None,
+                    Command::Down => {
+                        self.overlay = Some(Overlay::Help {
+                            scroll: scroll.saturating_add(1),
+                        })
+                    }
+                    Command::Up => {
+                        self.overlay = Some(Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        })
+                    }
+                    Command::Crisis => return self.open_crisis(),
+                    Command::Quit => return self.quit(),
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            Some(Overlay::Crisis { focus }) => return super::flow::crisis_key(self, focus, cmd),
+            Some(Overlay::ConfirmFinalize) => {
+                return match cmd {
+                    Command::Yes | Command::Confirm => {
+                        self.overlay = None;
+                        self.finalize()
+                    }
+                    Command::No | Command::Cancel => {
+                        self.overlay = None;
+                        Vec::new()
+                    }
+                    Command::Crisis => self.open_crisis(),
+                    _ => Vec::new(),
+                };
+            }
+            Some(Overlay::ConfirmResume(id)) => {
+                return match cmd {
+                    Command::Yes | Command::Confirm => {
+                        self.overlay = None;
+                        vec![Effect::LoadDraft(id)]
+                    }
+                    Command::No | Command::Cancel => {
+                        self.overlay = None;
+                        Vec::new()
+                    }
+                    Command::Crisis => {
+                        self.overlay = None;
+                        self.open_crisis()
+                    }
+                    _ => Vec::new(),
+                };
+            }
+            None => {}
+        }
+        match cmd {
+            Command::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            Command::Crisis => self.open_crisis(),
+            Command::Quit => self.quit(),
+            _ if self.screen == Screen::Home => self.home_key(cmd),
+            _ => super::flow::call_key(self, cmd),
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        self.quit = true;
+        vec![Effect::Quit]
+    }
+
+    fn home_key(&mut self, cmd: Command) -> Vec<Effect> {
+        let items = self.home.drafts.len() + self.home.returned.len();
+        match cmd {
+            Command::NewCall => self.new_call(),
+            Command::Refresh => vec![Effect::LoadHome],
+            Command::Down | Command::NextField => {
+                if items > 0 {
+                    self.home_focus = (self.home_focus + 1).min(items - 1);
+                }
+                Vec::new()
+            }
+            Command::Up | Command::PrevField => {
+                self.home_focus = self.home_focus.saturating_sub(1);
+                Vec::new()
+            }
+            Command::Confirm => {
+                if let Some(d) = self.home.drafts.get(self.home_focus) {
+                    return vec![Effect::LoadDraft(d.encounter_id)];
+                }
+                if let Some(r) = self
+                    .home
+                    .returned
+                    .get(self.home_focus - self.home.drafts.len())
+                {
+                    self.set_status(
+                        Level::Info,
+                        format!(
+                            "Returned by {}: \"{}\" — answer it with an addendum from review mode.",
+                            r.reviewer, r.note
+                        ),
+                    );
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Start a call: the draft is created at once so the first keystroke is saved.
+    pub fn new_call(&mut self) -> Vec<Effect> {
+        let call = Call::new(&self.defs, self.now);
+        self.call = Some(CallView::new(call));
+        self.screen = Screen::Call;
+        self.status = None;
+        vec![Effect::StartDraft {
+            received_at: self.now,
+        }]
+    }
+
+    fn open_draft(&mut self, draft: &Draft) {
+        let (call, skipped) = Call::from_fields(
+            &self.defs,
+            draft.encounter_id,
+            draft.received_at,
+            &draft.fields,
+        );
+        let mut view = CallView::new(call);
+        if let Some(c) = &draft.cursor {
+            view.restore_cursor(&self.defs, c);
+        }
+        let opened_crisis = view.call.crisis.opened && view.call.crisis.actions.is_empty();
+        self.call = Some(view);
+        self.screen = Screen::Call;
+        if !skipped.is_empty() {
+            self.set_status(
+                Level::Warning,
+                format!(
+                    "Resumed; {} saved field(s) could not be read: {}",
+                    skipped.len(),
+                    skipped.join(", ")
+                ),
+            );
+        } else {
+            self.set_status(Level::Info, "Call resumed where you left it.");
+        }
+        if opened_crisis {
+            self.overlay = Some(Overlay::Crisis { focus: 0 });
+        }
+    }
+
+    /// Open the crisis protocol (starting a call first when there is none).
+    pub fn open_crisis(&mut self) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.call.is_none() || self.screen != Screen::Call {
+            out.extend(self.new_call());
+        }
+        out.extend(super::flow::mark_crisis(self));
+        self.overlay = Some(Overlay::Crisis { focus: 0 });
+        out
+    }
+
+    /// Save one field now (or as soon as the draft exists).
+    pub fn save(&mut self, key: impl Into<String>, value: serde_json::Value) -> Vec<Effect> {
+        let Some(v) = self.call.as_mut() else {
+            return Vec::new();
+        };
+        let key = key.into();
+        match v.call.id {
+            Some(id) => vec![Effect::SaveField { id, key, value }],
+            None => {
+                v.unsaved.retain(|(k, _)| *k != key);
+                v.unsaved.push((key, value));
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn cursor_effect(&self) -> Vec<Effect> {
+        let Some(v) = &self.call else {
+            return Vec::new();
+        };
+        match v.call.id {
+            Some(id) => vec![Effect::SaveCursor {
+                id,
+                cursor: v.cursor(&self.defs),
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    fn finalize(&mut self) -> Vec<Effect> {
+        let Some(v) = &self.call else {
+            return Vec::new();
+        };
+        let blockers = v.call.blockers(&self.defs);
+        if let Some((step, why)) = blockers.first() {
+            self.set_status(
+                Level::Error,
+                format!("Cannot finalize: {why} ({})", step.title()),
+            );
+            return Vec::new();
+        }
+        let Some(id) = v.call.id else {
+            self.set_status(Level::Error, "Cannot finalize: the draft is not saved yet.");
+            return Vec::new();
+        };
+        vec![Effect::Finalize {
+            id,
+            payload: v.call.payload(),
+            summary: Box::new(v.call.summary()),
+            versions: self.defs.versions(),
+        }]
+    }
+
+    /// How long the call has been going.
+    pub fn call_elapsed(&self) -> Option<chrono::Duration> {
+        let v = self.call.as_ref()?;
+        Some((self.now - v.call.received_at).max(chrono::Duration::zero()))
+    }
+}
+
+impl CallView {
+    pub fn new(call: Call) -> CallView {
+        CallView {
+            call,
+            step: Step::Intake,
+            intake_focus: 0,
+            question_focus: [0; 3],
+            placement: PlacementMode::View,
+            referral_focus: 0,
+            notices_focus: 0,
+            unsaved: Vec::new(),
+        }
+    }
+
+    fn question_slot(step: Step) -> Option<usize> {
+        match step {
+            Step::Safety => Some(0),
+            Step::Screening => Some(1),
+            Step::Assessment => Some(2),
+            _ => None,
+        }
+    }
+
+    pub fn focus_of(&self, step: Step) -> usize {
+        CallView::question_slot(step).map_or(0, |i| self.question_focus[i])
+    }
+
+    pub fn set_focus(&mut self, step: Step, focus: usize) {
+        if let Some(i) = CallView::question_slot(step) {
+            self.question_focus[i] = focus;
+        }
+    }
+
+    /// Where the screener is, as saved for resume.
+    pub fn cursor(&self, defs: &Definitions) -> Cursor {
+        let focus = match self.step {
+            Step::Intake => super::call::IntakeField::ALL[self.intake_focus]
+                .key()
+                .to_owned(),
+            s if s.is_questions() => self
+                .call
+                .questions(defs, s)
+                .get(self.focus_of(s))
+                .map(|(i, q)| format!("{i}.{q}"))
+                .unwrap_or_default(),
+            Step::Referral => self.referral_focus.to_string(),
+            Step::Notices => self.notices_focus.to_string(),
+            _ => String::new(),
+        };
+        Cursor {
+            step: self.step.id().to_owned(),
+            focus,
+        }
+    }
+
+    fn restore_cursor(&mut self, defs: &Definitions, c: &Cursor) {
+        let Some(step) = Step::parse(&c.step) else {
+            return;
+        };
+        self.step = step;
+        match step {
+            Step::Intake => {
+                self.intake_focus = super::call::IntakeField::ALL
+                    .iter()
+                    .position(|f| f.key() == c.focus)
+                    .unwrap_or(0);
+            }
+            s if s.is_questions() => {
+                let at = self
+                    .call
+                    .questions(defs, s)
+                    .iter()
+                    .position(|(i, q)| format!("{i}.{q}") == c.focus)
+                    .unwrap_or(0);
+                self.set_focus(s, at);
+            }
+            Step::Referral => self.referral_focus = c.focus.parse().unwrap_or(0),
+            Step::Notices => self.notices_focus = c.focus.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+}

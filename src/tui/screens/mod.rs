@@ -1,0 +1,11 @@
+//! One file per screen. Each `render` only reads the state.
+
+pub mod crisis;
+pub mod help;
+pub mod home;
+pub mod intake;
+pub mod notices;
+pub mod placement;
+pub mod questions;
+pub mod referral;
+pub mod summary;

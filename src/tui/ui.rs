@@ -1,0 +1,312 @@
+//! Rendering: reads the state, never changes it. The frame is a header (who, the call timer,
+//! the steps), the screen's body, a status line and a footer of keys generated from the keymap.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Level, Overlay, Screen};
+use super::call::Step;
+use super::keymap::{Command, Context};
+use super::screens;
+use super::theme::Theme;
+use crate::domain::placement::Triage;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(theme, f, area);
+        return;
+    }
+    let [header, steps, body, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ]));
+    render_header(app, theme, f, header);
+    render_steps(app, theme, f, steps);
+    match (&app.screen, &app.call) {
+        (Screen::Call, Some(v)) => match v.step {
+            Step::Intake => screens::intake::render(app, v, theme, f, body),
+            s if s.is_questions() => screens::questions::render(app, v, s, theme, f, body),
+            Step::Placement => screens::placement::render(app, v, theme, f, body),
+            Step::Referral => screens::referral::render(app, v, theme, f, body),
+            Step::Notices => screens::notices::render(v, theme, f, body),
+            _ => screens::summary::render(app, v, theme, f, body),
+        },
+        _ => screens::home::render(app, theme, f, body),
+    }
+    render_status(app, theme, f, status);
+    render_footer(app, theme, f, footer);
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => screens::help::render(app, *scroll, theme, f, body),
+        Some(Overlay::Crisis { focus }) => screens::crisis::render(app, *focus, theme, f, body),
+        Some(Overlay::ConfirmFinalize) => render_dialog(
+            app,
+            theme,
+            f,
+            body,
+            "Finalize",
+            "Finalize and lock this record? It cannot be edited afterwards; corrections become addenda.",
+        ),
+        Some(Overlay::ConfirmResume(id)) => {
+            let who = app
+                .home
+                .drafts
+                .iter()
+                .find(|d| d.encounter_id == *id)
+                .map(|d| {
+                    format!(
+                        "{} (started {}, at {})",
+                        d.caller_display,
+                        crate::domain::clock::county_time(d.received_at).format("%a %H:%M"),
+                        d.cursor
+                            .as_ref()
+                            .and_then(|c| Step::parse(&c.step))
+                            .map_or("Intake", Step::title)
+                    )
+                })
+                .unwrap_or_default();
+            render_dialog(
+                app,
+                theme,
+                f,
+                body,
+                "Unfinished call",
+                &format!("Resume the unfinished call with {who}?"),
+            )
+        }
+        None => {}
+    }
+}
+
+fn render_too_small(theme: &Theme, f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::styled("Enlarge the window", theme.title),
+        Line::raw(format!(
+            "accessline needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}.",
+            area.width, area.height
+        )),
+        Line::raw("Nothing is lost: the call is saved. F2 still opens the crisis protocol."),
+    ];
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
+fn render_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut spans = vec![
+        Span::styled(" accessline ", theme.title),
+        Span::styled("│ ", theme.dim),
+        Span::raw(app.actor.user.clone()),
+    ];
+    if let (Some(v), Some(elapsed)) = (&app.call, app.call_elapsed()) {
+        let secs = elapsed.num_seconds();
+        spans.push(Span::styled(" │ ", theme.dim));
+        spans.push(Span::raw(format!(
+            "Call {:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )));
+        spans.push(Span::styled(" │ ", theme.dim));
+        spans.push(Span::raw(crate::store::caller_display(
+            &v.call.intake_facts(),
+        )));
+        let triage = v.call.outcome.triage.level;
+        let style = match triage {
+            Triage::Emergent => theme.risk_high,
+            Triage::Urgent => theme.risk_moderate,
+            Triage::Routine => theme.base,
+        };
+        spans.push(Span::styled(" │ ", theme.dim));
+        spans.push(Span::styled(triage.as_str().to_uppercase(), style));
+        if v.call.crisis.opened {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(" CRISIS ", theme.crisis));
+        }
+    }
+    f.render_widget(Line::from(spans), area);
+}
+
+fn render_steps(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let Some(v) = app.call.as_ref().filter(|_| app.screen == Screen::Call) else {
+        f.render_widget(Line::styled(" Home", theme.title), area);
+        return;
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (i, s) in Step::ALL.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("›", theme.dim));
+        }
+        let style = if *s == v.step {
+            theme.focus
+        } else {
+            theme.base
+        };
+        spans.push(Span::styled(s.title(), style));
+    }
+    f.render_widget(Line::from(spans), area);
+}
+
+fn render_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    if let Some(s) = &app.status {
+        let style = match s.level {
+            Level::Info => theme.info,
+            Level::Warning => theme.warning,
+            Level::Error => theme.error,
+        };
+        f.render_widget(Line::styled(format!(" {}", s.text), style), area);
+    }
+}
+
+/// The commands a footer shows for the current context, most useful first (the crisis key
+/// always first, so it is never cut off on a narrow screen).
+pub fn hints(app: &App) -> Vec<Command> {
+    let ctx = app.contexts();
+    let mut cmds = vec![Command::Crisis];
+    match ctx.first() {
+        Some(Context::Help) => {
+            cmds.extend([Command::Up, Command::Down, Command::Cancel]);
+            return cmds;
+        }
+        Some(Context::Crisis) => {
+            cmds = vec![
+                Command::Pick(1),
+                Command::Up,
+                Command::Toggle,
+                Command::Cancel,
+            ];
+            return cmds;
+        }
+        Some(Context::Dialog) => {
+            cmds.extend([Command::Yes, Command::No]);
+            return cmds;
+        }
+        _ => {}
+    }
+    if app.text_focused() {
+        cmds.extend([Command::NextField, Command::Confirm]);
+    } else {
+        cmds.extend(match ctx.get(1) {
+            Some(Context::Home) => vec![Command::NewCall, Command::Confirm, Command::Refresh],
+            Some(Context::Intake) => vec![Command::Down, Command::Right, Command::Toggle],
+            Some(Context::Instrument) => {
+                vec![Command::Pick(0), Command::Yes, Command::No, Command::Down]
+            }
+            Some(Context::Placement) => vec![Command::Override, Command::ClearOverride],
+            Some(Context::Referral) => vec![
+                Command::Toggle,
+                Command::Handoff,
+                Command::FilterLanguage,
+                Command::FilterArea,
+            ],
+            Some(Context::Notices) => vec![Command::Toggle],
+            Some(Context::Summary) => vec![Command::Finalize],
+            _ => Vec::new(),
+        });
+    }
+    if app.screen == Screen::Call {
+        cmds.extend([Command::PrevStep, Command::NextStep]);
+    }
+    cmds.push(Command::Help);
+    if app.screen == Screen::Home {
+        cmds.push(Command::Quit);
+    } else if !app.text_focused() {
+        cmds.push(Command::Cancel);
+    }
+    cmds
+}
+
+fn hint_label(app: &App, cmd: Command) -> Option<(String, &'static str)> {
+    let ctx = app.contexts();
+    let crisis = ctx.first() == Some(&Context::Crisis);
+    let label = match cmd {
+        Command::Pick(_) if crisis => "1-6".to_owned(),
+        Command::Pick(_) => "0-9".to_owned(),
+        _ => app.keymap.label(&ctx, cmd)?,
+    };
+    let screen = ctx.get(1).copied();
+    let desc = match cmd {
+        Command::Crisis if crisis => "close",
+        Command::Crisis => "CRISIS",
+        Command::Cancel if crisis => "close",
+        Command::Cancel if app.screen == Screen::Call => "home",
+        Command::Pick(_) if crisis => "record action",
+        Command::Pick(_) => "answer",
+        Command::Confirm if screen == Some(Context::Home) => "resume",
+        Command::Confirm if app.text_focused() => "next",
+        Command::Down if screen == Some(Context::Intake) => "next field",
+        Command::NextField => "next field",
+        Command::PrevStep => "back",
+        Command::NextStep => "next step",
+        Command::Up | Command::Down if crisis => "move",
+        _ => cmd.describe(),
+    };
+    Some((label, desc))
+}
+
+fn render_footer(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    let mut width = 0usize;
+    for cmd in hints(app) {
+        let Some((key, desc)) = hint_label(app, cmd) else {
+            continue;
+        };
+        let w = key.chars().count() + desc.chars().count() + 3;
+        if width + w > area.width as usize {
+            break;
+        }
+        width += w;
+        spans.push(Span::styled(format!(" {key}"), theme.key));
+        spans.push(Span::raw(format!(" {desc} ")));
+    }
+    f.render_widget(Line::from(spans), area);
+}
+
+/// A centred box of the given size inside `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn render_dialog(app: &App, theme: &Theme, f: &mut Frame, area: Rect, title: &str, text: &str) {
+    let r = centered(area, 60, 7);
+    f.render_widget(Clear, r);
+    let yes = app
+        .keymap
+        .label(&[Context::Dialog], Command::Yes)
+        .unwrap_or_default();
+    let no = app
+        .keymap
+        .label(&[Context::Dialog], Command::No)
+        .unwrap_or_default();
+    let body = vec![
+        Line::raw(text.to_owned()),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(yes, theme.key),
+            Span::raw(" yes   "),
+            Span::styled(no, theme.key),
+            Span::raw(" no"),
+        ]),
+    ];
+    f.render_widget(
+        Paragraph::new(body).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} ")),
+        ),
+        r,
+    );
+}
