@@ -99,23 +99,25 @@ fn render_too_small(theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn render_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let sep = || Span::styled(" │ ", theme.dim);
     let mut spans = vec![
-        Span::styled(" accessline ", theme.title),
-        Span::styled("│ ", theme.dim),
+        Span::styled(" accessline", theme.title),
+        sep(),
         Span::raw(app.actor.user.clone()),
     ];
     if let (Some(v), Some(elapsed)) = (&app.call, app.call_elapsed()) {
         let secs = elapsed.num_seconds();
-        spans.push(Span::styled(" │ ", theme.dim));
+        spans.push(sep());
         spans.push(Span::raw(format!(
-            "Call {:02}:{:02}:{:02}",
+            "⏱ {:02}:{:02}:{:02}",
             secs / 3600,
             secs / 60 % 60,
             secs % 60
         )));
-        spans.push(Span::styled(" │ ", theme.dim));
-        spans.push(Span::raw(crate::store::caller_display(
-            &v.call.intake_facts(),
+        spans.push(sep());
+        spans.push(Span::raw(screens::home::truncate(
+            &crate::store::caller_display(&v.call.intake_facts()),
+            22,
         )));
         let triage = v.call.outcome.triage.level;
         let style = match triage {
@@ -123,11 +125,11 @@ fn render_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             Triage::Urgent => theme.risk_moderate,
             Triage::Routine => theme.base,
         };
-        spans.push(Span::styled(" │ ", theme.dim));
+        spans.push(sep());
         spans.push(Span::styled(triage.as_str().to_uppercase(), style));
         if v.call.crisis.opened {
             spans.push(Span::raw(" "));
-            spans.push(Span::styled(" CRISIS ", theme.crisis));
+            spans.push(Span::styled("CRISIS", theme.crisis));
         }
     }
     f.render_widget(Line::from(spans), area);

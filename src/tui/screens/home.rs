@@ -61,9 +61,9 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             .and_then(|c| Step::parse(&c.step))
             .map_or("Intake", Step::title);
         let text = format!(
-            " {}  {:<28} at {:<11} saved {} ago",
+            " {}  {} at {:<11} saved {} ago",
             county_time(d.received_at).format("%m/%d %H:%M"),
-            truncate(&d.caller_display, 28),
+            fit(&d.caller_display, 28),
             step,
             age(app.now, d.updated_at)
         );
@@ -95,9 +95,9 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         };
         lines.push(Line::styled(
             format!(
-                " {}  {:<28} returned by {} {} ago",
+                " {}  {} returned by {} {} ago",
                 county_time(r.received_at).format("%m/%d %H:%M"),
-                truncate(&r.caller_display, 28),
+                fit(&r.caller_display, 28),
                 r.reviewer,
                 age(app.now, r.reviewed_at)
             ),
@@ -120,13 +120,30 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     );
 }
 
-/// At most `n` characters, with an ellipsis when cut.
+/// At most `n` terminal columns (wide characters count two), with an ellipsis when cut.
 pub fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(s) <= n {
+        return s.to_owned();
     }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > n {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// Exactly `n` terminal columns: cut with an ellipsis or padded with spaces.
+pub fn fit(s: &str, n: usize) -> String {
+    let mut out = truncate(s, n);
+    let w = unicode_width::UnicodeWidthStr::width(out.as_str());
+    out.extend(std::iter::repeat_n(' ', n.saturating_sub(w)));
+    out
 }

@@ -10,7 +10,7 @@ use crate::domain::instrument::ItemKind;
 use crate::domain::scoring::AnswerValue;
 use crate::tui::app::{App, CallView};
 use crate::tui::call::Step;
-use crate::tui::screens::home::truncate;
+use crate::tui::screens::home::{fit, truncate};
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, v: &CallView, step: Step, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -179,13 +179,9 @@ pub fn render(app: &App, v: &CallView, step: Step, theme: &Theme, f: &mut Frame,
                     .find(|o| o.value == n)
                     .map_or(n.to_string(), |o| format!("{n} {}", truncate(&o.label, 14))),
             };
-            let head = format!(" {:<13}", truncate(&inst.short_title, 12));
-            let text_w = width.saturating_sub(head.chars().count() + 20);
-            let text = format!(
-                "{head}{:<w$}  {ans}",
-                truncate(&item.text, text_w),
-                w = text_w
-            );
+            let head = format!(" {} ", fit(&inst.short_title, 12));
+            let text_w = width.saturating_sub(14 + 20);
+            let text = format!("{head}{}  {ans}", fit(&item.text, text_w));
             let style = if i == focus { theme.focus } else { theme.base };
             Line::styled(text, style)
         })

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::domain::timeliness::Due;
 use crate::tui::app::{App, CallView};
-use crate::tui::screens::home::truncate;
+use crate::tui::screens::home::fit as fit_to;
 use crate::tui::theme::Theme;
 
 pub fn due_text(d: &Due) -> String {
@@ -95,8 +95,8 @@ pub fn render(app: &App, v: &CallView, theme: &Theme, f: &mut Frame, area: Rect)
         );
         let name_w = width.saturating_sub(4 + 3 + 16 + 2);
         let text = format!(
-            " {mark} {fit} {:<name_w$} {:>14}",
-            truncate(&p.service.name, name_w),
+            " {mark} {fit} {} {:>14}",
+            fit_to(&p.service.name, name_w),
             p.service.phone
         );
         let style = if i == focus {

@@ -1,0 +1,188 @@
+//! Driving the TUI's App without a terminal: keys through the real keymap, effects either
+//! recorded (no disk) or run against an in-memory store.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use accessline::domain::Definitions;
+use accessline::store::{Actor, Store};
+use accessline::tui::app::{Action, App, Effect};
+use accessline::tui::keymap::{Key, Keymap};
+use accessline::tui::theme::Theme;
+use accessline::tui::ui;
+use chrono::{DateTime, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use uuid::Uuid;
+
+/// A fixed clock: Monday 23 November 2026, 10:15 in Los Angeles.
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T18:15:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn draft_id() -> Uuid {
+    Uuid::parse_str("0193a000-0000-7000-8000-000000000001").unwrap()
+}
+
+pub fn app() -> App {
+    App::new(
+        Arc::new(Definitions::builtin().unwrap()),
+        Keymap::default_map(),
+        Actor::new("screener.test", "desk-01"),
+        now(),
+    )
+}
+
+/// Key names as in the keymap file (`f2`, `pagedown`, `y`); a single character is itself.
+pub fn key(name: &str) -> Key {
+    name.parse().unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The App with its effects recorded instead of run; a new draft gets a fixed id.
+pub struct Harness {
+    pub app: App,
+    pub effects: Vec<Effect>,
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        let mut h = Harness {
+            app: app(),
+            effects: Vec::new(),
+        };
+        h.act(Action::HomeLoaded(Default::default()));
+        h
+    }
+
+    pub fn act(&mut self, a: Action) {
+        let mut queue: VecDeque<Effect> = self.app.update(a).into();
+        while let Some(e) = queue.pop_front() {
+            if let Effect::StartDraft { .. } = e {
+                queue.extend(self.app.update(Action::DraftStarted(draft_id())));
+            }
+            self.effects.push(e);
+        }
+    }
+
+    /// Press keys by name; a key the keymap does not bind does nothing.
+    pub fn press(&mut self, keys: &[&str]) -> &mut Harness {
+        for k in keys {
+            if let Some(a) = self.app.translate(key(k)) {
+                self.act(a);
+            }
+        }
+        self
+    }
+
+    /// Type text character by character (as a terminal would send it).
+    pub fn type_text(&mut self, text: &str) -> &mut Harness {
+        for c in text.chars() {
+            let k = Key {
+                code: KeyCode::Char(c),
+                ctrl: false,
+                alt: false,
+            };
+            if let Some(a) = self.app.translate(k) {
+                self.act(a);
+            }
+        }
+        self
+    }
+
+    /// The fields saved so far (last write wins), as the store would hold them.
+    pub fn saved(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let mut out = std::collections::BTreeMap::new();
+        for e in &self.effects {
+            if let Effect::SaveField { key, value, .. } = e {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+        out
+    }
+
+    pub fn call(&self) -> &accessline::tui::call::Call {
+        &self.app.call.as_ref().expect("a call is open").call
+    }
+}
+
+/// The App driven against a real (in-memory) store.
+pub struct Live {
+    pub app: App,
+    pub store: Store,
+}
+
+impl Live {
+    pub fn new() -> Live {
+        Live::with_store(Store::open_in_memory().unwrap())
+    }
+
+    pub fn with_store(store: Store) -> Live {
+        let mut l = Live { app: app(), store };
+        let init: VecDeque<Effect> = l.app.init().into();
+        l.run(init);
+        l
+    }
+
+    fn run(&mut self, mut queue: VecDeque<Effect>) {
+        accessline::tui::drain(&mut self.app, &mut self.store, &mut queue);
+    }
+
+    pub fn press(&mut self, keys: &[&str]) -> &mut Live {
+        for k in keys {
+            if let Some(a) = self.app.translate(key(k)) {
+                let q = self.app.update(a).into();
+                self.run(q);
+            }
+        }
+        self
+    }
+
+    pub fn type_text(&mut self, text: &str) -> &mut Live {
+        for c in text.chars() {
+            let k = Key {
+                code: KeyCode::Char(c),
+                ctrl: false,
+                alt: false,
+            };
+            if let Some(a) = self.app.translate(k) {
+                let q = self.app.update(a).into();
+                self.run(q);
+            }
+        }
+        self
+    }
+}
+
+/// The screen as text, `width`×`height`, with the given theme.
+pub fn render(app: &App, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| ui::render(app, theme, f)).unwrap();
+    t
+}
+
+pub fn screen(app: &App, width: u16, height: u16) -> String {
+    let t = render(app, width, height, &Theme::mono());
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            // A wide character covers the next cell too.
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+            line.push_str(sym);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
