@@ -535,6 +535,21 @@ fn help_opens_and_closes_and_a_huge_paste_is_cut_with_a_warning() {
 }
 
 #[test]
+fn any_step_is_one_key_away() {
+    let mut h = Harness::new();
+    h.press(&["n", "alt-5"]);
+    assert_eq!(h.app.call.as_ref().unwrap().step, Step::Placement);
+    h.press(&["alt-1"]);
+    assert_eq!(h.app.call.as_ref().unwrap().step, Step::Intake);
+    h.press(&["alt-8", "pageup"]);
+    assert_eq!(h.app.call.as_ref().unwrap().step, Step::Notices);
+    assert!(matches!(
+        h.effects.last(),
+        Some(Effect::SaveCursor { cursor, .. }) if cursor.step == "notices"
+    ));
+}
+
+#[test]
 fn going_home_keeps_the_draft_and_quit_is_clean() {
     let mut h = Harness::new();
     h.press(&["n", "esc"]);

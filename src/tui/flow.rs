@@ -118,6 +118,9 @@ pub fn call_key(app: &mut App, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::NextStep => return go_to(app, step.next()),
         Command::PrevStep => return go_to(app, step.prev()),
+        Command::GoStep(n) if (1..=Step::ALL.len()).contains(&(n as usize)) => {
+            return go_to(app, Step::ALL[n as usize - 1]);
+        }
         Command::Cancel if view(app).placement == PlacementMode::View => {
             app.screen = super::app::Screen::Home;
             app.call = None;

@@ -33,6 +33,8 @@ pub enum Command {
     No,
     /// Answer with the option at this position (0–9).
     Pick(u8),
+    /// Jump to step 1–8 of the call.
+    GoStep(u8),
     Override,
     ClearOverride,
     FilterLanguage,
@@ -57,6 +59,7 @@ impl Command {
     pub fn name(self) -> String {
         match self {
             Command::Pick(n) => format!("pick_{n}"),
+            Command::GoStep(n) => format!("go_step_{n}"),
             other => {
                 let s = format!("{other:?}");
                 let mut out = String::new();
@@ -93,6 +96,7 @@ impl Command {
             Command::Yes => "yes",
             Command::No => "no",
             Command::Pick(_) => "answer",
+            Command::GoStep(_) => "go to step",
             Command::Override => "override cell",
             Command::ClearOverride => "use computed cell",
             Command::FilterLanguage => "language only",
@@ -150,6 +154,7 @@ impl Command {
             Command::TextClear,
         ];
         v.extend((0..10).map(Command::Pick));
+        v.extend((1..=8).map(Command::GoStep));
         v
     }
 }

@@ -19,6 +19,15 @@ pub fn render(app: &App, scroll: u16, theme: &Theme, f: &mut Frame, area: Rect) 
                 picks.push(n);
                 continue;
             }
+            if let crate::tui::keymap::Command::GoStep(n) = cmd {
+                if n == 1 {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {:<18}", "Alt-1…Alt-8"), theme.key),
+                        Span::raw("go straight to step 1–8 of the call"),
+                    ]));
+                }
+                continue;
+            }
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<18}"), theme.key),
                 Span::raw(cmd.describe()),
