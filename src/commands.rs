@@ -138,9 +138,14 @@ fn start_logging(db: &std::path::Path) -> Option<PathBuf> {
     // The panic report goes to the log; ratatui's own hook (installed later, around this one)
     // restores the terminal first.
     let previous = std::panic::take_hook();
+    let shown = path.display().to_string();
     std::panic::set_hook(Box::new(move |info| {
         tracing::error!("panic: {info}");
         previous(info);
+        eprintln!(
+            "accessline stopped because of an internal error. The call in progress is saved: \
+             start accessline again to resume it. Details are in {shown}."
+        );
     }));
     Some(path)
 }

@@ -43,6 +43,11 @@ pub fn run(mut store: Store, defs: Definitions, keymap: Keymap, actor: Actor) ->
     let theme = Theme::from_env();
     let mut app = App::new(Arc::new(defs), keymap, actor, Utc::now());
     let mut queue: VecDeque<app::Effect> = app.init().into();
+    // Test aid: the end-to-end tests check that a panic restores the terminal, keeps the draft
+    // and reaches the log; this key (only when the variable names one) panics on purpose.
+    let panic_key: Option<Key> = std::env::var("ACCESSLINE_TEST_PANIC_KEY")
+        .ok()
+        .and_then(|k| k.parse().ok());
     let result = (|| -> io::Result<()> {
         loop {
             drain(&mut app, &mut store, &mut queue);
@@ -59,6 +64,9 @@ pub fn run(mut store: Store, defs: Definitions, keymap: Keymap, actor: Actor) ->
             app.update(Action::Tick(Utc::now()));
             match ev {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if panic_key == Some(Key::from_event(&k)) {
+                        panic!("test panic requested with ACCESSLINE_TEST_PANIC_KEY");
+                    }
                     if let Some(a) = app.translate(Key::from_event(&k)) {
                         queue.extend(app.update(a));
                     }
