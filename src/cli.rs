@@ -42,6 +42,8 @@ pub enum Command {
     /// Check a database: integrity, the audit chain, every finalized payload's hash.
     /// Exits 1 if any fault is found.
     Verify,
+    /// Open the supervisor's review queue (the same screens as `v` on the home screen).
+    Review,
     /// Test aid: save answers in a loop, printing each commit (for the kill test).
     #[command(name = "__save-loop", hide = true)]
     SaveLoop {

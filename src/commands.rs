@@ -167,7 +167,12 @@ fn keymap(file: Option<PathBuf>) -> Result<crate::tui::keymap::Keymap, String> {
     Keymap::with_overrides(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-pub fn tui(db: Option<PathBuf>, keymap_file: Option<PathBuf>, defs: Definitions) -> ExitCode {
+pub fn tui(
+    db: Option<PathBuf>,
+    keymap_file: Option<PathBuf>,
+    defs: Definitions,
+    review: bool,
+) -> ExitCode {
     use std::io::IsTerminal;
     let keymap = match keymap(keymap_file) {
         Ok(k) => k,
@@ -189,7 +194,7 @@ pub fn tui(db: Option<PathBuf>, keymap_file: Option<PathBuf>, defs: Definitions)
     };
     start_logging(&path);
     tracing::info!(db = %path.display(), "accessline started");
-    match crate::tui::run(store, defs, keymap, actor()) {
+    match crate::tui::run(store, defs, keymap, actor(), review) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("terminal error: {e}");

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Demo { encounters, seed }) => commands::demo(cli.db, &defs, encounters, seed),
         Some(Command::Verify) => commands::verify(cli.db),
         Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
-        None => commands::tui(cli.db, cli.keymap, defs),
+        Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true),
+        None => commands::tui(cli.db, cli.keymap, defs, false),
     }
 }

@@ -106,7 +106,9 @@ pub struct Outcome {
     pub triage: Decision<Triage>,
     /// Governing deadlines for the triage level and the chosen cell's programs.
     pub deadlines: Vec<Due>,
+    #[serde(default)]
     pub programs: Vec<ProgramMatch>,
+    #[serde(default)]
     pub help_lines: Vec<HelpLine>,
 }
 

@@ -70,7 +70,7 @@ pub struct Due {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
     /// The holiday table does not reach the due date, so later holidays were not skipped.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub beyond_holiday_table: bool,
 }
 

@@ -117,3 +117,18 @@ pub(crate) fn tail(c: &Connection, n: usize) -> Result<Vec<AuditEntry>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(entry).collect()
 }
+
+/// Every audit row about one encounter (any revision) and its reviews' rows are separate
+/// records; this returns the encounter's own rows, oldest first.
+pub(crate) fn of_encounter(c: &Connection, id: Uuid) -> Result<Vec<AuditEntry>> {
+    let prefix = format!("encounter/{id}/");
+    // Range on the index instead of LIKE (LIKE is case-insensitive and would not use it).
+    let end = format!("encounter/{id}0");
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit WHERE record >= ?1 AND record < ?2 ORDER BY seq"
+    ))?;
+    let rows = st
+        .query_map(params![prefix, end], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(entry).collect()
+}

@@ -5,7 +5,10 @@
 
 use rusqlite_migration::{M, Migrations};
 
-const STEPS: &[M<'static>] = &[M::up(include_str!("sql/0001_initial.sql")).comment("0001_initial")];
+const STEPS: &[M<'static>] = &[
+    M::up(include_str!("sql/0001_initial.sql")).comment("0001_initial"),
+    M::up(include_str!("sql/0002_audit_by_record.sql")).comment("0002_audit_by_record"),
+];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
 

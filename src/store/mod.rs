@@ -14,6 +14,7 @@ mod open;
 mod outbox;
 mod queries;
 mod records;
+mod reports;
 mod reviews;
 pub mod save_loop;
 mod search;
@@ -39,6 +40,7 @@ pub use open::{BUSY_TIMEOUT, default_db_path};
 pub use queries::{
     DayCounts, DraftSummary, ListCursor, ListFilter, ListQuery, ListRow, Page, Returned, SortBy,
 };
+pub use reports::ReportRow;
 pub use search::fts_query;
 pub use verify::{Fault, GUARD_TRIGGERS, VerifyReport};
 
@@ -245,6 +247,11 @@ impl Store {
         audit::tail(&self.conn, n)
     }
 
+    /// The audit rows of one encounter (every revision), oldest first.
+    pub fn audit_of(&self, id: Uuid) -> Result<Vec<AuditEntry>> {
+        audit::of_encounter(&self.conn, id)
+    }
+
     /// The screener's drafts, most recently touched first.
     pub fn drafts_of(&self, screener: &str) -> Result<Vec<DraftSummary>> {
         queries::drafts_of(&self.conn, screener)
@@ -282,6 +289,18 @@ impl Store {
             r.get::<_, String>(3)
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every current finalized revision received in `[from, before)`, oldest call first, one
+    /// row at a time (for the county's reports; see `store/reports.rs`). Stops at `f`'s first
+    /// error.
+    pub fn for_each_current_in<E: From<StoreError>>(
+        &self,
+        from: DateTime<Utc>,
+        before: DateTime<Utc>,
+        f: impl FnMut(&ReportRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        reports::for_each_current(&self.conn, from, before, f)
     }
 
     /// Integrity check, audit chain, payload hashes: see [`VerifyReport`].

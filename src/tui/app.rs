@@ -9,8 +9,13 @@ use uuid::Uuid;
 
 use super::call::{Call, Step};
 use super::keymap::{Command, Context, Key, Keymap};
+use super::review::{self, QueueView, RecordData, RecordView};
+use super::text_field::TextField;
 use crate::domain::Definitions;
-use crate::store::{Actor, Cursor, DayCounts, Draft, DraftSummary, Finalized, Returned, Summary};
+use crate::store::{
+    Actor, Cursor, DayCounts, Decision, Draft, DraftSummary, EncounterRecord, Finalized, ListQuery,
+    Page, Returned, Review, Summary,
+};
 
 /// Something that happened: a user command, typed text, or the result of an effect.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +28,10 @@ pub enum Action {
     DraftStarted(Uuid),
     DraftLoaded(Box<Draft>),
     Finalized(Finalized),
+    QueueLoaded(Page),
+    RecordLoaded(Box<RecordData>),
+    Reviewed(Review),
+    AmendLoaded(Box<EncounterRecord>),
     Saved,
     Failed(String),
 }
@@ -51,6 +60,23 @@ pub enum Effect {
         /// The version of every definition used.
         versions: std::collections::BTreeMap<String, String>,
     },
+    LoadQueue(Box<ListQuery>),
+    LoadRecord(Uuid),
+    SaveReview {
+        id: Uuid,
+        revision: u32,
+        decision: Decision,
+        note: Option<String>,
+    },
+    /// Load a returned encounter to answer it with an addendum.
+    LoadAmend(Uuid),
+    Addendum {
+        id: Uuid,
+        payload: serde_json::Value,
+        summary: Box<Summary>,
+        versions: std::collections::BTreeMap<String, String>,
+        note: String,
+    },
     Quit,
 }
 
@@ -78,10 +104,28 @@ pub struct Status {
 /// Something drawn over the screen that takes the keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help { scroll: u16 },
-    Crisis { focus: usize },
+    Help {
+        scroll: u16,
+    },
+    Crisis {
+        focus: usize,
+    },
     ConfirmFinalize,
     ConfirmResume(Uuid),
+    /// A supervisor's decision, with its note (required to return).
+    Decision {
+        decision: Decision,
+        note: TextField,
+    },
+    /// What this addendum changes (required).
+    AddendumNote(TextField),
+}
+
+/// A finalized encounter being corrected after a supervisor returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amending {
+    pub revision: u32,
+    pub supervisor_note: String,
 }
 
 /// The placement screen's sub-mode.
@@ -107,12 +151,16 @@ pub struct CallView {
     pub notices_focus: usize,
     /// Saves waiting for the draft's id (only between "new call" and the draft existing).
     pub unsaved: Vec<(String, serde_json::Value)>,
+    /// Set when this is an addendum to a finalized encounter (edits are not drafts).
+    pub amending: Option<Amending>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     Home,
     Call,
+    Queue,
+    Record,
 }
 
 pub struct App {
@@ -124,6 +172,8 @@ pub struct App {
     pub home: HomeData,
     pub home_focus: usize,
     pub call: Option<CallView>,
+    pub queue: Option<QueueView>,
+    pub record: Option<RecordView>,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub quit: bool,
@@ -142,6 +192,8 @@ impl App {
             home: HomeData::default(),
             home_focus: 0,
             call: None,
+            queue: None,
+            record: None,
             overlay: None,
             status: None,
             quit: false,
@@ -164,13 +216,23 @@ impl App {
             Some(Overlay::ConfirmFinalize | Overlay::ConfirmResume(_)) => {
                 return vec![Context::Dialog, Context::Global];
             }
+            Some(Overlay::Decision { .. } | Overlay::AddendumNote(_)) => {
+                return vec![Context::Global, Context::Text];
+            }
             None => {}
         }
         if self.text_focused() {
             return vec![Context::Global, Context::Text];
         }
+        match self.screen {
+            Screen::Queue => return vec![Context::Global, Context::Queue, Context::Navigation],
+            Screen::Record => return vec![Context::Global, Context::Record, Context::Navigation],
+            _ => {}
+        }
         let screen = match (&self.screen, self.call.as_ref().map(|c| c.step)) {
-            (Screen::Home, _) | (Screen::Call, None) => Context::Home,
+            (Screen::Home | Screen::Queue | Screen::Record, _) | (Screen::Call, None) => {
+                Context::Home
+            }
             (Screen::Call, Some(Step::Intake)) => Context::Intake,
             (Screen::Call, Some(s)) if s.is_questions() => Context::Instrument,
             (Screen::Call, Some(Step::Placement)) => Context::Placement,
@@ -196,7 +258,15 @@ impl App {
 
     /// Is a text field taking the keys?
     pub fn text_focused(&self) -> bool {
-        if self.overlay.is_some() || self.screen != Screen::Call {
+        match &self.overlay {
+            Some(Overlay::Decision { .. } | Overlay::AddendumNote(_)) => return true,
+            Some(_) => return false,
+            None => {}
+        }
+        if self.screen == Screen::Queue {
+            return self.queue.as_ref().is_some_and(|q| q.input.is_some());
+        }
+        if self.screen != Screen::Call {
             return false;
         }
         let Some(v) = &self.call else {
@@ -230,7 +300,7 @@ impl App {
                 self.home = data;
                 let items = self.home.drafts.len() + self.home.returned.len();
                 self.home_focus = self.home_focus.min(items.saturating_sub(1));
-                if !self.offered_resume {
+                if !self.offered_resume && self.screen == Screen::Home {
                     self.offered_resume = true;
                     if let Some(d) = self.home.drafts.first() {
                         self.overlay = Some(Overlay::ConfirmResume(d.encounter_id));
@@ -268,15 +338,57 @@ impl App {
                 );
                 vec![Effect::LoadHome]
             }
+            Action::QueueLoaded(page) => {
+                review::queue_loaded(self, page);
+                Vec::new()
+            }
+            Action::RecordLoaded(data) => {
+                review::record_loaded(self, *data);
+                Vec::new()
+            }
+            Action::Reviewed(r) => review::reviewed(self, r),
+            Action::AmendLoaded(rec) => {
+                self.open_amend(&rec);
+                Vec::new()
+            }
             Action::Saved => Vec::new(),
             Action::Failed(why) => {
                 self.set_status(Level::Error, why);
                 Vec::new()
             }
-            Action::Insert(c) => self.with_call(|app| super::flow::insert(app, c)),
-            Action::Paste(text) => self.with_call(|app| super::flow::paste(app, &text)),
+            Action::Insert(c) => match self.side_text() {
+                Some(field) => {
+                    field.insert(c);
+                    Vec::new()
+                }
+                None => self.with_call(|app| super::flow::insert(app, c)),
+            },
+            Action::Paste(text) => match self.side_text() {
+                Some(field) => {
+                    field.paste(&text);
+                    Vec::new()
+                }
+                None => self.with_call(|app| super::flow::paste(app, &text)),
+            },
             Action::Command(cmd) => self.command(cmd),
         }
+    }
+
+    /// A text field outside the call (a dialog's note, the queue's search) that has focus.
+    fn side_text(&mut self) -> Option<&mut TextField> {
+        match self.overlay.as_mut() {
+            Some(Overlay::Decision { note, .. }) => return Some(note),
+            Some(Overlay::AddendumNote(note)) => return Some(note),
+            _ => {}
+        }
+        if self.screen == Screen::Queue {
+            return self
+                .queue
+                .as_mut()
+                .and_then(|q| q.input.as_mut())
+                .map(|(_, f)| f);
+        }
+        None
     }
 
     fn with_call(&mut self, f: impl FnOnce(&mut App) -> Vec<Effect>) -> Vec<Effect> {
@@ -310,6 +422,20 @@ impl App {
                 return Vec::new();
             }
             Some(Overlay::Crisis { focus }) => return super::flow::crisis_key(self, focus, cmd),
+            Some(Overlay::Decision { .. }) => {
+                if cmd == Command::Crisis {
+                    self.overlay = None;
+                    return self.open_crisis();
+                }
+                return review::decision_key(self, cmd);
+            }
+            Some(Overlay::AddendumNote(_)) => {
+                if cmd == Command::Crisis {
+                    self.overlay = None;
+                    return self.open_crisis();
+                }
+                return self.addendum_key(cmd);
+            }
             Some(Overlay::ConfirmFinalize) => {
                 return match cmd {
                     Command::Yes | Command::Confirm => {
@@ -351,6 +477,8 @@ impl App {
             Command::Crisis => self.open_crisis(),
             Command::Quit => self.quit(),
             _ if self.screen == Screen::Home => self.home_key(cmd),
+            _ if self.screen == Screen::Queue => review::queue_key(self, cmd),
+            _ if self.screen == Screen::Record => review::record_key(self, cmd),
             _ => super::flow::call_key(self, cmd),
         }
     }
@@ -365,6 +493,7 @@ impl App {
         match cmd {
             Command::NewCall => self.new_call(),
             Command::Refresh => vec![Effect::LoadHome],
+            Command::Review => review::open_queue(self),
             Command::Down | Command::NextField => {
                 if items > 0 {
                     self.home_focus = (self.home_focus + 1).min(items - 1);
@@ -379,20 +508,14 @@ impl App {
                 if let Some(d) = self.home.drafts.get(self.home_focus) {
                     return vec![Effect::LoadDraft(d.encounter_id)];
                 }
-                if let Some(r) = self
+                match self
                     .home
                     .returned
                     .get(self.home_focus - self.home.drafts.len())
                 {
-                    self.set_status(
-                        Level::Info,
-                        format!(
-                            "Returned by {}: \"{}\" — answer it with an addendum from review mode.",
-                            r.reviewer, r.note
-                        ),
-                    );
+                    Some(r) => vec![Effect::LoadAmend(r.encounter_id)],
+                    None => Vec::new(),
                 }
-                Vec::new()
             }
             _ => Vec::new(),
         }
@@ -440,6 +563,78 @@ impl App {
         }
     }
 
+    /// Open a returned encounter as an addendum: its content as finalized, on the summary,
+    /// with the supervisor's note in view.
+    fn open_amend(&mut self, rec: &EncounterRecord) {
+        let note = self
+            .home
+            .returned
+            .iter()
+            .find(|r| r.encounter_id == rec.encounter_id)
+            .map(|r| r.note.clone())
+            .unwrap_or_default();
+        let payload: serde_json::Value = rec
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default();
+        let call = Call::from_payload(
+            &self.defs,
+            rec.encounter_id,
+            rec.summary.received_at,
+            &payload,
+        );
+        let mut view = CallView::new(call);
+        view.step = Step::Summary;
+        view.amending = Some(Amending {
+            revision: rec.revision,
+            supervisor_note: note.clone(),
+        });
+        self.call = Some(view);
+        self.screen = Screen::Call;
+        self.set_status(
+            Level::Warning,
+            format!("Returned: “{note}”. Correct the call, then f to add an addendum."),
+        );
+    }
+
+    fn addendum_key(&mut self, cmd: Command) -> Vec<Effect> {
+        let Some(Overlay::AddendumNote(note)) = self.overlay.as_mut() else {
+            return Vec::new();
+        };
+        match cmd {
+            Command::Confirm => {
+                let text = note.value().trim().to_owned();
+                if text.is_empty() {
+                    self.set_status(Level::Error, "Say what this addendum changes.");
+                    return Vec::new();
+                }
+                self.overlay = None;
+                let Some(v) = &self.call else {
+                    return Vec::new();
+                };
+                let Some(id) = v.call.id else {
+                    return Vec::new();
+                };
+                vec![Effect::Addendum {
+                    id,
+                    payload: v.call.payload(),
+                    summary: Box::new(v.call.summary()),
+                    versions: self.defs.versions(),
+                    note: text,
+                }]
+            }
+            Command::Cancel => {
+                self.overlay = None;
+                Vec::new()
+            }
+            other => {
+                note.command(other);
+                Vec::new()
+            }
+        }
+    }
+
     /// Open the crisis protocol (starting a call first when there is none).
     pub fn open_crisis(&mut self) -> Vec<Effect> {
         let mut out = Vec::new();
@@ -457,6 +652,10 @@ impl App {
             return Vec::new();
         };
         let key = key.into();
+        if v.amending.is_some() {
+            // An addendum is written whole when the screener adds it.
+            return Vec::new();
+        }
         match v.call.id {
             Some(id) => vec![Effect::SaveField { id, key, value }],
             None => {
@@ -471,6 +670,9 @@ impl App {
         let Some(v) = &self.call else {
             return Vec::new();
         };
+        if v.amending.is_some() {
+            return Vec::new();
+        }
         match v.call.id {
             Some(id) => vec![Effect::SaveCursor {
                 id,
@@ -522,6 +724,7 @@ impl CallView {
             referral_focus: 0,
             notices_focus: 0,
             unsaved: Vec::new(),
+            amending: None,
         }
     }
 

@@ -634,6 +634,75 @@ impl Call {
         (call, skipped)
     }
 
+    /// A call rebuilt from a finalized payload (to write an addendum). Both the screener UI's
+    /// payload and the demo generator's (one `referral`) are read.
+    pub fn from_payload(
+        defs: &Definitions,
+        id: Uuid,
+        received_at: DateTime<Utc>,
+        payload: &Value,
+    ) -> Call {
+        let mut fields = BTreeMap::new();
+        let intake: Intake = serde_json::from_value(payload["intake"].clone()).unwrap_or_default();
+        let text = |s: &Option<String>| json!(s.clone().unwrap_or_default());
+        let age = match (intake.age, intake.date_of_birth) {
+            (_, Some(d)) => d.format("%Y-%m-%d").to_string(),
+            (Some(a), None) => a.to_string(),
+            _ => String::new(),
+        };
+        for (f, v) in [
+            (IntakeField::CallerType, json!(intake.caller_type)),
+            (IntakeField::Anonymous, json!(intake.anonymous)),
+            (IntakeField::Name, text(&intake.caller_name)),
+            (IntakeField::Callback, text(&intake.callback_number)),
+            (IntakeField::Age, json!(age)),
+            (IntakeField::Sex, json!(intake.sex)),
+            (IntakeField::Language, json!(intake.language)),
+            (IntakeField::Interpreter, json!(intake.interpreter)),
+            (IntakeField::MediCal, json!(intake.medi_cal)),
+            (IntakeField::Zip, text(&intake.zip)),
+            (IntakeField::Reason, text(&intake.reason)),
+        ] {
+            fields.insert(f.key().to_owned(), v);
+        }
+        if let Some(answers) = payload["answers"].as_object() {
+            for (inst, items) in answers {
+                for (item, v) in items.as_object().into_iter().flatten() {
+                    fields.insert(Call::answer_key(inst, item), v.clone());
+                }
+            }
+        }
+        let crisis = if payload["crisis"].is_object() {
+            payload["crisis"].clone()
+        } else {
+            json!({ "opened": payload["crisis_opened"].as_bool().unwrap_or(false) })
+        };
+        fields.insert(CRISIS_KEY.into(), crisis);
+        fields.insert(OVERRIDE_KEY.into(), payload["override_cell"].clone());
+        fields.insert(
+            OVERRIDE_REASON_KEY.into(),
+            json!(payload["override_reason"].as_str().unwrap_or("")),
+        );
+        let referrals = match (&payload["referrals"], &payload["referral"]) {
+            (Value::Array(a), _) => Value::Array(a.clone()),
+            (_, Value::Object(o)) => json!([o]),
+            _ => json!([]),
+        };
+        fields.insert(REFERRALS_KEY.into(), referrals);
+        for n in payload["notices"].as_array().into_iter().flatten() {
+            if let Some(id) = n.as_str() {
+                fields.insert(format!("notices.{id}"), json!(true));
+            }
+        }
+        let consent = match &payload["sud_consent"] {
+            Value::Bool(true) => json!("given"),
+            Value::Bool(false) => json!("declined"),
+            other => other.clone(),
+        };
+        fields.insert(CONSENT_KEY.into(), consent);
+        Call::from_fields(defs, id, received_at, &fields).0
+    }
+
     fn restore(&mut self, defs: &Definitions, key: &str, v: &Value) -> bool {
         if let Some(f) = IntakeField::parse(key) {
             self.intake.restore(f, v);

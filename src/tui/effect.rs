@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::app::{Action, Effect, HomeData};
+use super::review::RecordData;
 use crate::domain::clock::county_time;
 use crate::store::{Actor, Store};
 
@@ -66,6 +67,46 @@ pub fn run(effect: Effect, store: &mut Store, actor: &Actor) -> Option<Action> {
                 Some(Action::Finalized(done))
             }
             Err(e) => failed("NOT FINALIZED", e),
+        },
+        Effect::LoadQueue(query) => match store.list(&query) {
+            Ok(page) => Some(Action::QueueLoaded(page)),
+            Err(e) => failed("Could not load the queue", e),
+        },
+        Effect::LoadRecord(id) => {
+            let load = || -> crate::store::Result<RecordData> {
+                Ok(RecordData {
+                    revisions: store.revisions(id)?,
+                    reviews: store.reviews(id)?,
+                    audit: store.audit_of(id)?,
+                })
+            };
+            match load() {
+                Ok(d) => Some(Action::RecordLoaded(Box::new(d))),
+                Err(e) => failed("Could not open the record", e),
+            }
+        }
+        Effect::SaveReview {
+            id,
+            revision,
+            decision,
+            note,
+        } => match store.add_review(actor, id, revision, decision, note.as_deref()) {
+            Ok(r) => Some(Action::Reviewed(r)),
+            Err(e) => failed("NOT SAVED: the review", e),
+        },
+        Effect::LoadAmend(id) => match store.encounter(id, None) {
+            Ok(rec) => Some(Action::AmendLoaded(Box::new(rec))),
+            Err(e) => failed("Could not open the returned call", e),
+        },
+        Effect::Addendum {
+            id,
+            payload,
+            summary,
+            versions,
+            note,
+        } => match store.add_addendum(actor, id, &payload, &summary, &versions, &note) {
+            Ok(done) => Some(Action::Finalized(done)),
+            Err(e) => failed("NOT SAVED: the addendum", e),
         },
         Effect::Quit => None,
     }

@@ -578,7 +578,11 @@ fn summary_key(app: &mut App, cmd: Command) -> Vec<Effect> {
                 );
                 return Vec::new();
             }
-            app.overlay = Some(Overlay::ConfirmFinalize);
+            app.overlay = Some(if view(app).amending.is_some() {
+                Overlay::AddendumNote(super::text_field::TextField::new(1000))
+            } else {
+                Overlay::ConfirmFinalize
+            });
             Vec::new()
         }
         _ => Vec::new(),

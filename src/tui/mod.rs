@@ -6,6 +6,7 @@ pub mod call;
 pub mod effect;
 pub mod flow;
 pub mod keymap;
+pub mod review;
 pub mod screens;
 pub mod text_field;
 pub mod theme;
@@ -37,12 +38,21 @@ pub fn drain(app: &mut App, store: &mut Store, queue: &mut VecDeque<app::Effect>
 
 /// The event loop. The terminal is restored on exit and on panic (ratatui's hook); every
 /// answer is already in the database, so a crash costs at most the keystroke in flight.
-pub fn run(mut store: Store, defs: Definitions, keymap: Keymap, actor: Actor) -> io::Result<()> {
+pub fn run(
+    mut store: Store,
+    defs: Definitions,
+    keymap: Keymap,
+    actor: Actor,
+    review_mode: bool,
+) -> io::Result<()> {
     let mut terminal = ratatui::init();
     let _ = execute!(io::stdout(), event::EnableBracketedPaste);
     let theme = Theme::from_env();
     let mut app = App::new(Arc::new(defs), keymap, actor, Utc::now());
     let mut queue: VecDeque<app::Effect> = app.init().into();
+    if review_mode {
+        queue.extend(review::open_queue(&mut app));
+    }
     // Test aid: the end-to-end tests check that a panic restores the terminal, keeps the draft
     // and reaches the log; this key (only when the variable names one) panics on purpose.
     let panic_key: Option<Key> = std::env::var("ACCESSLINE_TEST_PANIC_KEY")

@@ -40,6 +40,8 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
             Step::Notices => screens::notices::render(v, theme, f, body),
             _ => screens::summary::render(app, v, theme, f, body),
         },
+        (Screen::Queue, _) => screens::queue::render(app, theme, f, body),
+        (Screen::Record, _) => screens::record::render(app, theme, f, body),
         _ => screens::home::render(app, theme, f, body),
     }
     render_status(app, theme, f, status);
@@ -82,8 +84,59 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
                 &format!("Resume the unfinished call with {who}?"),
             )
         }
+        Some(Overlay::Decision { decision, note }) => {
+            let (title, ask) = match decision {
+                crate::store::Decision::Approved => ("Approve", "Note (optional), then Enter:"),
+                crate::store::Decision::NeedsChanges => (
+                    "Return to the screener",
+                    "What should the screener change? (required), then Enter:",
+                ),
+            };
+            render_note(theme, f, body, title, ask, note);
+        }
+        Some(Overlay::AddendumNote(note)) => render_note(
+            theme,
+            f,
+            body,
+            "Addendum",
+            "What does this addendum change? (required), then Enter:",
+            note,
+        ),
         None => {}
     }
+}
+
+fn render_note(
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    ask: &str,
+    note: &super::text_field::TextField,
+) {
+    let r = centered(area, 70, 6);
+    f.render_widget(Clear, r);
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let scroll = note.visual_scroll(inner_w);
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::raw(ask.to_owned()),
+            Line::styled(note.value().to_owned(), theme.base),
+            Line::styled("Enter save · Esc cancel", theme.dim),
+        ])
+        .scroll((0, 0))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} ")),
+        ),
+        r,
+    );
+    let x = r.x + 1 + (note.visual_cursor().saturating_sub(scroll)) as u16;
+    f.set_cursor_position(ratatui::layout::Position::new(
+        x.min(r.right() - 2),
+        r.y + 2,
+    ));
 }
 
 fn render_too_small(theme: &Theme, f: &mut Frame, area: Rect) {
@@ -137,7 +190,12 @@ fn render_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
 
 fn render_steps(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let Some(v) = app.call.as_ref().filter(|_| app.screen == Screen::Call) else {
-        f.render_widget(Line::styled(" Home", theme.title), area);
+        let title = match app.screen {
+            Screen::Queue => " Review queue",
+            Screen::Record => " Review queue › Encounter record",
+            _ => " Home",
+        };
+        f.render_widget(Line::styled(title, theme.title), area);
         return;
     };
     let mut spans = vec![Span::raw(" ")];
@@ -209,17 +267,33 @@ pub fn hints(app: &App) -> Vec<Command> {
             ],
             Some(Context::Notices) => vec![Command::Toggle],
             Some(Context::Summary) => vec![Command::Finalize],
+            Some(Context::Queue) => vec![
+                Command::Confirm,
+                Command::Search,
+                Command::FilterAwaiting,
+                Command::CycleRisk,
+                Command::CycleTriage,
+                Command::CycleDates,
+                Command::CycleSort,
+                Command::ClearFilters,
+            ],
+            Some(Context::Record) => vec![Command::Approve, Command::Return, Command::Down],
             _ => Vec::new(),
         });
     }
-    if app.screen == Screen::Call {
-        cmds.extend([Command::PrevStep, Command::NextStep]);
+    match app.screen {
+        Screen::Call => cmds.extend([Command::PrevStep, Command::NextStep]),
+        Screen::Queue => cmds.push(Command::NextStep),
+        _ => {}
     }
     cmds.push(Command::Help);
     if app.screen == Screen::Home {
         cmds.push(Command::Quit);
     } else if !app.text_focused() {
         cmds.push(Command::Cancel);
+    }
+    if app.screen == Screen::Home {
+        cmds.insert(3, Command::Review);
     }
     cmds
 }
@@ -238,6 +312,10 @@ fn hint_label(app: &App, cmd: Command) -> Option<(String, &'static str)> {
         Command::Crisis => "CRISIS",
         Command::Cancel if crisis => "close",
         Command::Cancel if app.screen == Screen::Call => "home",
+        Command::Cancel if app.screen == Screen::Record => "back",
+        Command::Confirm if screen == Some(Context::Queue) => "open",
+        Command::NextStep if app.screen == Screen::Queue => "next page",
+        Command::Down if screen == Some(Context::Record) => "scroll",
         Command::Pick(_) if crisis => "record action",
         Command::Pick(_) => "answer",
         Command::Confirm if screen == Some(Context::Home) => "resume",

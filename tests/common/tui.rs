@@ -121,7 +121,13 @@ impl Live {
     }
 
     pub fn with_store(store: Store) -> Live {
-        let mut l = Live { app: app(), store };
+        Live::as_user(store, "screener.test")
+    }
+
+    pub fn as_user(store: Store, user: &str) -> Live {
+        let mut a = app();
+        a.actor = Actor::new(user, "desk-01");
+        let mut l = Live { app: a, store };
         let init: VecDeque<Effect> = l.app.init().into();
         l.run(init);
         l

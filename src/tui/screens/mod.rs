@@ -7,5 +7,7 @@ pub mod intake;
 pub mod notices;
 pub mod placement;
 pub mod questions;
+pub mod queue;
+pub mod record;
 pub mod referral;
 pub mod summary;

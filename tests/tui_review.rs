@@ -1,0 +1,294 @@
+//! Supervisor review: queue filters and paging, the record, decisions, and the
+//! returned-then-amended round trip through the store.
+
+#[path = "common/tui.rs"]
+mod tui;
+
+use accessline::domain::instrument::ItemKind;
+use accessline::store::{Decision, ReviewState, Risk, Status, Store};
+use accessline::tui::app::{Effect, Overlay, Screen};
+use tui::{Harness, Live, screen};
+
+fn answer_step(l: &mut Live, yes_no: &str, choice: &str) {
+    for _ in 0..80 {
+        let defs = l.app.defs.clone();
+        let v = l.app.call.as_ref().unwrap();
+        let qs = v.call.questions(&defs, v.step);
+        let Some(at) = qs.iter().position(|(i, q)| v.call.answer(i, q).is_none()) else {
+            return;
+        };
+        if v.focus_of(v.step) != at {
+            l.press(&["enter"]);
+            continue;
+        }
+        let (inst, item) = &qs[at];
+        match defs.instrument(inst).unwrap().item(item).unwrap().kind {
+            ItemKind::YesNo => l.press(&[yes_no]),
+            ItemKind::Choice => l.press(&[choice]),
+        };
+    }
+}
+
+/// A screener takes and finalizes a routine call.
+fn finalized_call(l: &mut Live, name: &str, reason: &str) {
+    l.press(&["n", "tab", "tab"]);
+    l.type_text(name);
+    l.press(&["tab", "tab"]);
+    l.type_text("45");
+    for _ in 0..7 {
+        l.press(&["tab"]);
+    }
+    l.type_text(reason);
+    for _ in 0..3 {
+        l.press(&["pagedown"]);
+        answer_step(l, "n", "0");
+    }
+    l.press(&["pagedown", "enter", "space", "enter", "enter", "f", "y"]);
+    assert_eq!(l.app.screen, Screen::Home, "{:?}", l.app.status);
+}
+
+#[test]
+fn queue_filters_search_sort_and_paging_change_the_query() {
+    let mut h = Harness::new();
+    h.press(&["v"]);
+    assert_eq!(h.app.screen, Screen::Queue);
+    let last_query = |h: &Harness| match h.effects.iter().rev().find_map(|e| match e {
+        Effect::LoadQueue(q) => Some(q.clone()),
+        _ => None,
+    }) {
+        Some(q) => q,
+        None => panic!("no queue load"),
+    };
+    assert_eq!(
+        last_query(&h).filter.review_state,
+        Some(ReviewState::Awaiting)
+    );
+    h.press(&["r", "r", "r"]);
+    assert_eq!(last_query(&h).filter.risk, Some(Risk::Moderate));
+    h.press(&["t"]);
+    assert!(last_query(&h).filter.triage.is_some());
+    h.press(&["c", "l", "s", "y", "d", "o"]);
+    let q = last_query(&h);
+    assert!(q.filter.cell.is_some() && q.filter.language.is_some());
+    assert_eq!(q.filter.status, Some(Status::Draft));
+    assert!(q.filter.sync_state.is_some() && q.filter.received_from.is_some());
+    h.press(&["/"]);
+    assert!(h.app.text_focused());
+    h.type_text("eviction rent");
+    h.press(&["enter"]);
+    assert_eq!(last_query(&h).filter.text.as_deref(), Some("eviction rent"));
+    h.press(&["u"]);
+    h.type_text("screener.kim");
+    h.press(&["enter"]);
+    assert_eq!(
+        last_query(&h).filter.screener.as_deref(),
+        Some("screener.kim")
+    );
+    h.press(&["x"]);
+    assert_eq!(last_query(&h).filter, Default::default());
+    // Search text with nothing searchable is refused with a message.
+    h.press(&["/"]);
+    h.type_text("***");
+    h.press(&["enter"]);
+    assert!(
+        h.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Nothing searchable")
+    );
+    h.press(&["esc", "esc"]);
+    assert_eq!(h.app.screen, Screen::Home);
+}
+
+#[test]
+fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let mut screener = Live::as_user(Store::open(&path).unwrap(), "screener.kim");
+    finalized_call(
+        &mut screener,
+        "Lucía Pérez",
+        "Anxiety, panic at work, rent overdue",
+    );
+    finalized_call(&mut screener, "Bob Smith", "Cannot sleep");
+
+    let mut sup = Live::as_user(Store::open(&path).unwrap(), "supervisor.lee");
+    sup.press(&["v"]);
+    let q = sup.app.queue.as_ref().unwrap();
+    assert_eq!(q.rows.len(), 2);
+    // Full-text search finds the call by its reason.
+    sup.press(&["/"]);
+    sup.type_text("panic");
+    sup.press(&["enter"]);
+    let rows = &sup.app.queue.as_ref().unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].caller_display, "Lucía Pérez");
+    sup.press(&["enter"]);
+    assert_eq!(sup.app.screen, Screen::Record);
+    let text = screen(&sup.app, 80, 24);
+    assert!(
+        text.contains("Lucía Pérez") && text.contains("Scores"),
+        "{text}"
+    );
+    // Returning needs a note.
+    sup.press(&["r", "enter"]);
+    assert!(matches!(sup.app.overlay, Some(Overlay::Decision { .. })));
+    assert!(
+        sup.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("needs a note")
+    );
+    sup.type_text("Add the callback number");
+    sup.press(&["enter"]);
+    assert!(sup.app.overlay.is_none());
+    let id = sup.app.record.as_ref().unwrap().id;
+    let reviews = sup.store.reviews(id).unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].decision, Decision::NeedsChanges);
+    assert_eq!(reviews[0].reviewer, "supervisor.lee");
+
+    // The screener sees it with the note, opens it, corrects, adds an addendum.
+    screener.press(&["r"]);
+    let home = &screener.app.home;
+    assert_eq!(home.returned.len(), 1);
+    assert_eq!(home.returned[0].note, "Add the callback number");
+    assert!(screen(&screener.app, 80, 24).contains("Add the callback number"));
+    screener.press(&["enter"]);
+    assert_eq!(screener.app.screen, Screen::Call);
+    assert!(screener.app.call.as_ref().unwrap().amending.is_some());
+    assert_eq!(
+        screener.app.call.as_ref().unwrap().call.intake.name.value(),
+        "Lucía Pérez"
+    );
+    screener.press(&["alt-1", "down", "down", "down"]);
+    screener.type_text("(213) 555-0199");
+    screener.press(&["alt-8", "f"]);
+    assert!(matches!(
+        screener.app.overlay,
+        Some(Overlay::AddendumNote(_))
+    ));
+    screener.press(&["enter"]);
+    assert!(
+        screener
+            .app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("addendum changes")
+    );
+    screener.type_text("Callback number added");
+    screener.press(&["enter"]);
+    assert_eq!(
+        screener.app.screen,
+        Screen::Home,
+        "{:?}",
+        screener.app.status
+    );
+    assert!(screener.app.home.returned.is_empty());
+
+    // Revision 2 supersedes 1 and is back in the supervisor's queue.
+    let revs = screener.store.revisions(id).unwrap();
+    assert_eq!(revs.len(), 2);
+    assert_eq!(revs[1].note.as_deref(), Some("Callback number added"));
+    let p: serde_json::Value = serde_json::from_str(revs[1].payload.as_ref().unwrap()).unwrap();
+    assert_eq!(p["intake"]["callback_number"], "(213) 555-0199");
+    let p1: serde_json::Value = serde_json::from_str(revs[0].payload.as_ref().unwrap()).unwrap();
+    assert!(
+        p1["intake"]["callback_number"].is_null(),
+        "revision 1 unchanged"
+    );
+    sup.press(&["esc", "x"]);
+    let rows = &sup.app.queue.as_ref().unwrap().rows;
+    let row = rows.iter().find(|r| r.encounter_id == id).unwrap();
+    assert_eq!(row.revision, 2);
+    assert_eq!(row.review_state, Some(ReviewState::Awaiting));
+    // Approve the addendum.
+    let at = rows.iter().position(|r| r.encounter_id == id).unwrap();
+    for _ in 0..at {
+        sup.press(&["down"]);
+    }
+    sup.press(&["enter", "a", "enter"]);
+    let reviews = sup.store.reviews(id).unwrap();
+    assert_eq!(reviews.last().unwrap().decision, Decision::Approved);
+    assert_eq!(reviews.last().unwrap().revision, 2);
+    assert!(sup.store.verify().unwrap().is_ok());
+}
+
+#[test]
+fn queue_pages_forward_and_back() {
+    let mut l = Live::new();
+    for i in 0..3 {
+        finalized_call(&mut l, &format!("Caller {i}"), "Routine question");
+    }
+    l.press(&["v"]);
+    l.app.queue.as_mut().unwrap().query.limit = 2;
+    l.press(&["ctrl-r"]);
+    assert_eq!(l.app.queue.as_ref().unwrap().rows.len(), 2);
+    l.press(&["pagedown"]);
+    assert_eq!(l.app.queue.as_ref().unwrap().rows.len(), 1);
+    l.press(&["pagedown"]);
+    assert!(l.app.status.as_ref().unwrap().text.contains("last page"));
+    l.press(&["pageup"]);
+    assert_eq!(l.app.queue.as_ref().unwrap().rows.len(), 2);
+}
+
+#[test]
+fn review_screens_snapshots() {
+    let mut l = Live::new();
+    finalized_call(&mut l, "Ana Torres", "Panic attacks at night");
+    l.press(&["v"]);
+    // Times and ids vary with the real clock in a live store: redact them.
+    let redact = |s: String| {
+        let mut out = regex_lite_replace(&s);
+        for day in ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "] {
+            out = out.replace(day, "Day ");
+        }
+        out
+    };
+    insta::assert_snapshot!("queue", redact(screen(&l.app, 80, 24)));
+    l.press(&["enter"]);
+    insta::assert_snapshot!("record", redact(screen(&l.app, 80, 24)));
+    l.press(&["r"]);
+    l.type_text("Please add the callback number");
+    insta::assert_snapshot!("decision_dialog", redact(screen(&l.app, 80, 24)));
+}
+
+/// Replace digits in dates, times, hashes and ids with `#` so snapshots do not depend on
+/// when the test ran.
+fn regex_lite_replace(s: &str) -> String {
+    s.lines()
+        .map(|line| {
+            let mut out = String::new();
+            let chars: Vec<char> = line.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                let c = chars[i];
+                // A run of hex/digit/dash/colon/slash characters containing a digit.
+                if c.is_ascii_hexdigit() || c.is_ascii_digit() {
+                    let start = i;
+                    while i < chars.len()
+                        && (chars[i].is_ascii_hexdigit() || "-:/".contains(chars[i]))
+                    {
+                        i += 1;
+                    }
+                    let run: String = chars[start..i].iter().collect();
+                    if run.chars().filter(|c| c.is_ascii_digit()).count() >= 2 {
+                        out.push_str(&"#".repeat(run.chars().count()));
+                    } else {
+                        out.push_str(&run);
+                    }
+                    continue;
+                }
+                out.push(c);
+                i += 1;
+            }
+            out + "\n"
+        })
+        .collect()
+}
