@@ -292,3 +292,43 @@ fn regex_lite_replace(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn the_dashboard_counts_the_period_and_changes_period_with_one_key() {
+    let mut l = Live::new();
+    finalized_call(&mut l, "Ana", "Panic attacks");
+    finalized_call(&mut l, "Bo", "Sleep");
+    l.press(&["f2", "1", "esc", "pagedown"]);
+    answer_step(&mut l, "n", "0");
+    l.press(&["alt-8", "f", "y"]);
+    l.press(&["v", "b"]);
+    assert_eq!(l.app.screen, Screen::Dashboard);
+    let d = l.app.dashboard.as_ref().unwrap().data.clone().unwrap();
+    assert_eq!(d.total, 3);
+    assert_eq!(d.crisis, 1);
+    assert_eq!(
+        d.cell(accessline::domain::quadrant::CellId::parse("low_low").unwrap()),
+        3
+    );
+    let emergent = d.timeliness[&accessline::domain::placement::Triage::Emergent];
+    assert_eq!(
+        emergent.met, 1,
+        "a crisis handled on the line meets its deadline"
+    );
+    let routine = d.timeliness[&accessline::domain::placement::Triage::Routine];
+    assert_eq!(
+        routine.pending, 2,
+        "appointments pending until the deadline passes"
+    );
+    assert_eq!(d.risk.values().sum::<u64>(), 3);
+    let text = screen(&l.app, 80, 24);
+    assert!(text.contains("3 calls · 1 crisis (33%)"), "{text}");
+    insta::assert_snapshot!("dashboard", text);
+    l.press(&["d"]);
+    assert_eq!(
+        l.app.dashboard.as_ref().unwrap().range,
+        accessline::tui::review::DateRange::Year
+    );
+    l.press(&["esc"]);
+    assert_eq!(l.app.screen, Screen::Queue);
+}

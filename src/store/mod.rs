@@ -5,6 +5,7 @@
 //! Each public write is one transaction: the row, its audit row and its outbox row together.
 
 mod audit;
+mod dashboard;
 pub mod demo;
 mod encounters;
 mod error;
@@ -28,6 +29,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use uuid::Uuid;
 
 pub use audit::{GENESIS, encounter_record, review_record};
+pub use dashboard::{Dashboard, Timeliness};
 pub use encounters::payload_sha256;
 pub use error::{Result, StoreError};
 pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
@@ -245,6 +247,17 @@ impl Store {
     /// The last `n` audit rows, oldest first.
     pub fn audit_tail(&self, n: usize) -> Result<Vec<AuditEntry>> {
         audit::tail(&self.conn, n)
+    }
+
+    /// The dashboard's figures for calls received in `[from, before)`; deadlines are judged
+    /// at `now`.
+    pub fn dashboard(
+        &self,
+        from: DateTime<Utc>,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Dashboard> {
+        dashboard::dashboard(&self.conn, from, before, now)
     }
 
     /// The audit rows of one encounter (every revision), oldest first.

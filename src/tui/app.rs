@@ -31,6 +31,7 @@ pub enum Action {
     QueueLoaded(Page),
     RecordLoaded(Box<RecordData>),
     Reviewed(Review),
+    DashboardLoaded(Box<crate::store::Dashboard>),
     AmendLoaded(Box<EncounterRecord>),
     Saved,
     Failed(String),
@@ -61,6 +62,12 @@ pub enum Effect {
         versions: std::collections::BTreeMap<String, String>,
     },
     LoadQueue(Box<ListQuery>),
+    LoadDashboard {
+        from: DateTime<Utc>,
+        before: DateTime<Utc>,
+        /// Deadlines are judged at this moment.
+        now: DateTime<Utc>,
+    },
     LoadRecord(Uuid),
     SaveReview {
         id: Uuid,
@@ -161,6 +168,7 @@ pub enum Screen {
     Call,
     Queue,
     Record,
+    Dashboard,
 }
 
 pub struct App {
@@ -174,6 +182,7 @@ pub struct App {
     pub call: Option<CallView>,
     pub queue: Option<QueueView>,
     pub record: Option<RecordView>,
+    pub dashboard: Option<review::DashboardView>,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub quit: bool,
@@ -194,6 +203,7 @@ impl App {
             call: None,
             queue: None,
             record: None,
+            dashboard: None,
             overlay: None,
             status: None,
             quit: false,
@@ -227,12 +237,14 @@ impl App {
         match self.screen {
             Screen::Queue => return vec![Context::Global, Context::Queue, Context::Navigation],
             Screen::Record => return vec![Context::Global, Context::Record, Context::Navigation],
+            Screen::Dashboard => {
+                return vec![Context::Global, Context::Dashboard, Context::Navigation];
+            }
             _ => {}
         }
         let screen = match (&self.screen, self.call.as_ref().map(|c| c.step)) {
-            (Screen::Home | Screen::Queue | Screen::Record, _) | (Screen::Call, None) => {
-                Context::Home
-            }
+            (Screen::Home | Screen::Queue | Screen::Record | Screen::Dashboard, _)
+            | (Screen::Call, None) => Context::Home,
             (Screen::Call, Some(Step::Intake)) => Context::Intake,
             (Screen::Call, Some(s)) if s.is_questions() => Context::Instrument,
             (Screen::Call, Some(Step::Placement)) => Context::Placement,
@@ -347,6 +359,12 @@ impl App {
                 Vec::new()
             }
             Action::Reviewed(r) => review::reviewed(self, r),
+            Action::DashboardLoaded(d) => {
+                if let Some(v) = self.dashboard.as_mut() {
+                    v.data = Some(*d);
+                }
+                Vec::new()
+            }
             Action::AmendLoaded(rec) => {
                 self.open_amend(&rec);
                 Vec::new()
@@ -479,6 +497,7 @@ impl App {
             _ if self.screen == Screen::Home => self.home_key(cmd),
             _ if self.screen == Screen::Queue => review::queue_key(self, cmd),
             _ if self.screen == Screen::Record => review::record_key(self, cmd),
+            _ if self.screen == Screen::Dashboard => review::dashboard_key(self, cmd),
             _ => super::flow::call_key(self, cmd),
         }
     }

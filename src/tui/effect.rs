@@ -72,6 +72,10 @@ pub fn run(effect: Effect, store: &mut Store, actor: &Actor) -> Option<Action> {
             Ok(page) => Some(Action::QueueLoaded(page)),
             Err(e) => failed("Could not load the queue", e),
         },
+        Effect::LoadDashboard { from, before, now } => match store.dashboard(from, before, now) {
+            Ok(d) => Some(Action::DashboardLoaded(Box::new(d))),
+            Err(e) => failed("Could not load the dashboard", e),
+        },
         Effect::LoadRecord(id) => {
             let load = || -> crate::store::Result<RecordData> {
                 Ok(RecordData {

@@ -56,6 +56,7 @@ pub enum Command {
     ClearFilters,
     Approve,
     Return,
+    Dashboard,
     // Text editing, used when a text field has focus.
     TextLeft,
     TextRight,
@@ -133,6 +134,7 @@ impl Command {
             Command::ClearFilters => "clear filters",
             Command::Approve => "approve",
             Command::Return => "return with note",
+            Command::Dashboard => "dashboard",
             Command::TextLeft => "cursor left",
             Command::TextRight => "cursor right",
             Command::TextWordLeft => "word left",
@@ -187,6 +189,7 @@ impl Command {
             Command::ClearFilters,
             Command::Approve,
             Command::Return,
+            Command::Dashboard,
             Command::TextLeft,
             Command::TextRight,
             Command::TextWordLeft,
@@ -235,6 +238,7 @@ pub enum Context {
     Help,
     Queue,
     Record,
+    Dashboard,
 }
 
 impl Context {
@@ -255,6 +259,7 @@ impl Context {
             Context::Help => "help",
             Context::Queue => "queue",
             Context::Record => "record",
+            Context::Dashboard => "dashboard",
         }
     }
 }
@@ -514,6 +519,7 @@ impl Keymap {
             Context::Help => "Help",
             Context::Queue => "Review queue",
             Context::Record => "Encounter record",
+            Context::Dashboard => "Dashboard",
         }
     }
 

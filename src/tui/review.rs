@@ -374,6 +374,7 @@ pub fn queue_key(app: &mut App, cmd: Command) -> Vec<Effect> {
             reload(app)
         }
         Command::Refresh => reload(app),
+        Command::Dashboard => open_dashboard(app),
         Command::Cancel => {
             app.screen = Screen::Home;
             vec![Effect::LoadHome]
@@ -497,4 +498,49 @@ pub fn reviewed(app: &mut App, review: Review) -> Vec<Effect> {
         format!("{what} (revision {}).", review.revision),
     );
     vec![Effect::LoadRecord(review.encounter_id)]
+}
+
+/// The dashboard's period and figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardView {
+    pub range: DateRange,
+    pub data: Option<crate::store::Dashboard>,
+}
+
+pub fn open_dashboard(app: &mut App) -> Vec<Effect> {
+    app.screen = Screen::Dashboard;
+    let range = app.dashboard.as_ref().map_or(DateRange::Month, |d| d.range);
+    app.dashboard = Some(DashboardView { range, data: None });
+    load_dashboard(app)
+}
+
+fn load_dashboard(app: &mut App) -> Vec<Effect> {
+    let range = app.dashboard.as_ref().map_or(DateRange::Month, |d| d.range);
+    let from = range.since(app.now).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    vec![Effect::LoadDashboard {
+        from,
+        before: app.now + Duration::days(1),
+        now: app.now,
+    }]
+}
+
+pub fn dashboard_key(app: &mut App, cmd: Command) -> Vec<Effect> {
+    match cmd {
+        Command::CycleDates => {
+            if let Some(d) = app.dashboard.as_mut() {
+                d.range = d.range.next();
+                d.data = None;
+            }
+            load_dashboard(app)
+        }
+        Command::Refresh => load_dashboard(app),
+        Command::Cancel => {
+            app.screen = Screen::Queue;
+            if app.queue.is_none() {
+                return open_queue(app);
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
 }

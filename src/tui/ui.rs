@@ -42,6 +42,7 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
         },
         (Screen::Queue, _) => screens::queue::render(app, theme, f, body),
         (Screen::Record, _) => screens::record::render(app, theme, f, body),
+        (Screen::Dashboard, _) => screens::dashboard::render(app, theme, f, body),
         _ => screens::home::render(app, theme, f, body),
     }
     render_status(app, theme, f, status);
@@ -193,6 +194,7 @@ fn render_steps(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let title = match app.screen {
             Screen::Queue => " Review queue",
             Screen::Record => " Review queue › Encounter record",
+            Screen::Dashboard => " Review queue › Dashboard",
             _ => " Home",
         };
         f.render_widget(Line::styled(title, theme.title), area);
@@ -276,8 +278,10 @@ pub fn hints(app: &App) -> Vec<Command> {
                 Command::CycleDates,
                 Command::CycleSort,
                 Command::ClearFilters,
+                Command::Dashboard,
             ],
             Some(Context::Record) => vec![Command::Approve, Command::Return, Command::Down],
+            Some(Context::Dashboard) => vec![Command::CycleDates, Command::Refresh],
             _ => Vec::new(),
         });
     }
@@ -312,7 +316,8 @@ fn hint_label(app: &App, cmd: Command) -> Option<(String, &'static str)> {
         Command::Crisis => "CRISIS",
         Command::Cancel if crisis => "close",
         Command::Cancel if app.screen == Screen::Call => "home",
-        Command::Cancel if app.screen == Screen::Record => "back",
+        Command::Cancel if matches!(app.screen, Screen::Record | Screen::Dashboard) => "back",
+        Command::CycleDates if app.screen == Screen::Dashboard => "period",
         Command::Confirm if screen == Some(Context::Queue) => "open",
         Command::NextStep if app.screen == Screen::Queue => "next page",
         Command::Down if screen == Some(Context::Record) => "scroll",

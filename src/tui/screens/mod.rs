@@ -1,6 +1,7 @@
 //! One file per screen. Each `render` only reads the state.
 
 pub mod crisis;
+pub mod dashboard;
 pub mod help;
 pub mod home;
 pub mod intake;
