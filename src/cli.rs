@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +39,11 @@ pub enum Command {
         #[arg(long, value_name = "S", default_value_t = 1)]
         seed: u64,
     },
+    /// County reports as CSV, from the database (read-only): see docs/reports.md.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     /// Check a database: integrity, the audit chain, every finalized payload's hash.
     /// Exits 1 if any fault is found.
     Verify,
@@ -50,4 +55,39 @@ pub enum Command {
         #[arg(long)]
         limit: Option<u64>,
     },
+}
+
+/// The reports of `accessline report`.
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// The written log of initial requests for services: caller (name or Anonymous), date,
+    /// nature of the request, initial disposition; one row per call.
+    InitialRequests {
+        #[command(flatten)]
+        period: ReportPeriod,
+    },
+    /// Deadlines met, missed and pending by triage level (`--detail`: one row per call).
+    Timeliness {
+        #[command(flatten)]
+        period: ReportPeriod,
+        /// One row per call instead of totals by triage level.
+        #[arg(long)]
+        detail: bool,
+        /// Judge deadlines as of the end of this county day (default: now).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportPeriod {
+    /// First county day of the period, inclusive: YYYY-MM-DD (or MM/DD/YYYY).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// Last county day of the period, inclusive: YYYY-MM-DD (or MM/DD/YYYY).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Write the CSV to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

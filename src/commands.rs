@@ -203,3 +203,47 @@ pub fn tui(
         }
     }
 }
+
+/// `accessline report`: see `crate::report` and docs/reports.md. Exit 2 (nothing written) on a
+/// bad argument or a missing database, 1 if the database cannot be read to the end.
+pub fn report(db: Option<PathBuf>, defs: &Definitions, kind: crate::cli::ReportKind) -> ExitCode {
+    use crate::cli::ReportKind;
+    use crate::report::{Failure, Kind, Request};
+    let (period, kind) = match kind {
+        ReportKind::InitialRequests { period } => (period, Kind::InitialRequests),
+        ReportKind::Timeliness {
+            period,
+            detail,
+            as_of,
+        } => (period, Kind::Timeliness { detail, as_of }),
+    };
+    let request = Request {
+        kind,
+        from: period.from,
+        to: period.to,
+        out: period.out,
+    };
+    match crate::report::run(&request, || db_path(db), defs) {
+        Ok(done) => {
+            if let Some(out) = &request.out {
+                eprintln!(
+                    "report: wrote {} encounters to {}",
+                    done.encounters,
+                    out.display()
+                );
+            }
+            if done.unreadable > 0 {
+                eprintln!(
+                    "accessline report: warning: {} stored records could not be read and are listed from their summary only; run `accessline verify`",
+                    done.unreadable
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::BadInput(e)) => fail("report", e),
+        Err(Failure::Failed(e)) => {
+            eprintln!("accessline report: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod commands;
 pub mod domain;
+pub mod report;
 pub mod store;
 pub mod tui;

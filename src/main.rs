@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Demo { encounters, seed }) => commands::demo(cli.db, &defs, encounters, seed),
+        Some(Command::Report { report }) => commands::report(cli.db, &defs, report),
         Some(Command::Verify) => commands::verify(cli.db),
         Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
         Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true),

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use accessline::domain::Definitions;
 use accessline::domain::assess::{AssessInput, assess, parse_input};
-use accessline::domain::outcome::{Outcome, OutcomeInput};
+use accessline::domain::outcome::{CRISIS_CATEGORIES, Outcome, OutcomeInput};
 use accessline::domain::placement::{Reason, Triage};
 use accessline::domain::quadrant::{CellId, Level};
 use accessline::domain::timeliness::Due;
@@ -1337,14 +1337,14 @@ fn directory_ranks_and_filters_by_language() {
     assert_eq!(o.chosen_cell.id(), "moderate_moderate");
     assert_eq!(o.service_area, None);
     assert!(o.programs.iter().all(|p| !p.service.area_match));
-    let first_non_match = o
-        .programs
+    let ranked = ranked_programs(&o);
+    let first_non_match = ranked
         .iter()
         .position(|p| !p.service.language_match)
         .expect("some programs do not speak Korean");
     assert!(first_non_match > 0, "a Korean-speaking program exists");
     assert!(
-        o.programs[first_non_match..]
+        ranked[first_non_match..]
             .iter()
             .all(|p| !p.service.language_match),
         "language matches rank first: {:?}",
@@ -1357,10 +1357,14 @@ fn directory_ranks_and_filters_by_language() {
             s.languages.iter().any(|l| l == "ko")
         );
     }
-    assert!(program_ids(&o)[..first_non_match].contains(&"svc-dhs-harbor-dual"));
+    assert!(
+        ranked[..first_non_match]
+            .iter()
+            .any(|p| p.service.service_id == "svc-dhs-harbor-dual")
+    );
     // As a hard filter, only Korean-speaking services remain.
     let only = case.run_filtered(true, false);
-    assert_eq!(only.programs.len(), first_non_match);
+    assert_eq!(ranked_programs(&only).len(), first_non_match);
     assert!(only.programs.iter().all(|p| p.service.language_match));
     // No language given: nothing matches on language, nothing is filtered out.
     let none = Case::adult().phq9(15, 0).dast(3).asam([0; 6]).run();
@@ -1446,7 +1450,7 @@ fn directory_ranks_language_before_area_then_name() {
     for r in &ranked {
         assert_eq!(r.3, u32::from(r.1) * 2 + u32::from(r.2), "{r:?}");
     }
-    for w in o.programs.windows(2) {
+    for w in ranked_programs(&o).windows(2) {
         let (a, b) = (&w[0].service, &w[1].service);
         assert!(
             (a.score, std::cmp::Reverse(&a.name)) >= (b.score, std::cmp::Reverse(&b.name)),
@@ -1487,4 +1491,41 @@ fn help_lines_are_in_every_outcome() {
             "{numbers:?}"
         );
     }
+}
+
+/// The programs in the directory's own ranking: crisis services are moved last for a call
+/// that is not emergent (see `crisis_services_lead_only_emergent_calls`), so ranking checks
+/// look at the others.
+fn ranked_programs(o: &Outcome) -> Vec<accessline::domain::outcome::ProgramMatch> {
+    o.programs
+        .iter()
+        .filter(|p| !CRISIS_CATEGORIES.contains(&p.service.category.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn crisis_services_lead_only_emergent_calls() {
+    let is_crisis = |p: &accessline::domain::outcome::ProgramMatch| {
+        CRISIS_CATEGORIES.contains(&p.service.category.as_str())
+    };
+    let routine = Case::adult().run();
+    assert_eq!(routine.triage.level, Triage::Routine);
+    let first_crisis = routine
+        .programs
+        .iter()
+        .position(is_crisis)
+        .expect("988 is listed");
+    assert!(
+        first_crisis > 0,
+        "a routine caller's first program is not a crisis line"
+    );
+    assert!(routine.programs[first_crisis..].iter().all(is_crisis));
+    let emergent = Case::adult().crisis_opened().run();
+    assert_eq!(emergent.triage.level, Triage::Emergent);
+    assert!(
+        is_crisis(&emergent.programs[0]),
+        "{:?}",
+        emergent.programs[0].service
+    );
 }

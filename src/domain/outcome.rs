@@ -112,6 +112,9 @@ pub struct Outcome {
     pub help_lines: Vec<HelpLine>,
 }
 
+/// Directory categories that serve a crisis now (ranked first only when the call is emergent).
+pub const CRISIS_CATEGORIES: &[&str] = &["crisis", "psychiatric_emergency", "helpline"];
+
 /// Everything the outcome depends on.
 #[derive(Debug, Clone)]
 pub struct OutcomeInput<'a> {
@@ -171,7 +174,7 @@ impl Definitions {
             require_language: input.require_language,
             require_area: input.require_area,
         };
-        let programs = self
+        let mut programs: Vec<ProgramMatch> = self
             .directory
             .find(&query)
             .into_iter()
@@ -183,6 +186,13 @@ impl Definitions {
                 service: m,
             })
             .collect();
+        // Crisis services lead an emergent call's list; otherwise they go last, so a routine
+        // caller is not referred to a crisis line by the first key press (the help lines are
+        // always shown in the crisis protocol anyway). The sort is stable: the directory's
+        // ranking holds within each group.
+        let emergent = triage.level == Triage::Emergent;
+        programs
+            .sort_by_key(|p| CRISIS_CATEGORIES.contains(&p.service.category.as_str()) != emergent);
         let crisis_indicated = evaluation.crisis_flags().next().is_some();
         Outcome {
             age,

@@ -20,6 +20,8 @@ pub struct Timeliness {
     pub met: u64,
     pub missed: u64,
     pub pending: u64,
+    /// Calls with no governing deadline recorded.
+    pub no_deadline: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,9 +43,10 @@ impl Dashboard {
     }
 }
 
-/// A deadline is met when the referral was a warm hand-off during the call, or the call was an
-/// emergent crisis handled on the line (the crisis protocol records what was done); it is
-/// pending until it passes, and missed after that (appointment dates are not recorded yet).
+/// The same rule as `accessline report timeliness` (docs/reports.md): met when any referral was
+/// a warm hand-off during the call, or the call was emergent and the crisis protocol recorded
+/// actions; otherwise pending until the deadline passes and missed after it (appointment dates
+/// are not recorded yet). The dashboard judges at `now`.
 pub(crate) fn dashboard(
     c: &Connection,
     from: DateTime<Utc>,
@@ -53,8 +56,10 @@ pub(crate) fn dashboard(
     let sql = format!(
         "SELECT e.cell_chosen, e.risk, e.triage, e.crisis, e.language, e.deadline_at,
                 coalesce(json_extract(e.payload, '$.intake.interpreter'), 0),
-                coalesce(json_extract(e.payload, '$.referrals[0].warm_handoff'),
-                         json_extract(e.payload, '$.referral.warm_handoff'), 0)
+                coalesce((SELECT max(coalesce(json_extract(r.value, '$.warm_handoff'), 0))
+                          FROM json_each(e.payload, '$.referrals') r),
+                         json_extract(e.payload, '$.referral.warm_handoff'), 0),
+                (SELECT count(*) FROM json_each(e.payload, '$.crisis.actions'))
          FROM encounter e
          WHERE e.received_at >= ?1 AND e.received_at < ?2 AND e.status = 'finalized'
            AND {CURRENT}"
@@ -92,14 +97,14 @@ pub(crate) fn dashboard(
             });
         if let Some(t) = triage {
             let warm: i64 = r.get(7)?;
+            let actions: i64 = r.get(8)?;
             let deadline: Option<String> = r.get(5)?;
             let slot = d.timeliness.entry(t).or_default();
-            if warm != 0 || (t == Triage::Emergent && crisis) {
-                slot.met += 1;
-            } else if deadline.is_none_or(|dl| dl.as_str() > now.as_str()) {
-                slot.pending += 1;
-            } else {
-                slot.missed += 1;
+            match deadline {
+                _ if warm != 0 || (t == Triage::Emergent && actions > 0) => slot.met += 1,
+                None => slot.no_deadline += 1,
+                Some(dl) if dl.as_str() > now.as_str() => slot.pending += 1,
+                Some(_) => slot.missed += 1,
             }
         }
     }

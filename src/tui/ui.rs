@@ -27,7 +27,7 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(2),
     ]));
     render_header(app, theme, f, header);
     render_steps(app, theme, f, steps);
@@ -260,14 +260,17 @@ pub fn hints(app: &App) -> Vec<Command> {
             Some(Context::Instrument) => {
                 vec![Command::Pick(0), Command::Yes, Command::No, Command::Down]
             }
-            Some(Context::Placement) => vec![Command::Override, Command::ClearOverride],
+            Some(Context::Placement) => {
+                vec![Command::Confirm, Command::Override, Command::ClearOverride]
+            }
             Some(Context::Referral) => vec![
+                Command::Confirm,
                 Command::Toggle,
                 Command::Handoff,
                 Command::FilterLanguage,
                 Command::FilterArea,
             ],
-            Some(Context::Notices) => vec![Command::Toggle],
+            Some(Context::Notices) => vec![Command::Confirm, Command::Toggle],
             Some(Context::Summary) => vec![Command::Finalize],
             Some(Context::Queue) => vec![
                 Command::Confirm,
@@ -325,6 +328,14 @@ fn hint_label(app: &App, cmd: Command) -> Option<(String, &'static str)> {
         Command::Pick(_) => "answer",
         Command::Confirm if screen == Some(Context::Home) => "resume",
         Command::Confirm if app.text_focused() => "next",
+        Command::Confirm
+            if matches!(
+                screen,
+                Some(Context::Placement | Context::Referral | Context::Notices)
+            ) =>
+        {
+            "next step"
+        }
         Command::Down if screen == Some(Context::Intake) => "next field",
         Command::NextField => "next field",
         Command::PrevStep => "back",
@@ -336,7 +347,8 @@ fn hint_label(app: &App, cmd: Command) -> Option<(String, &'static str)> {
 }
 
 fn render_footer(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
-    let mut spans = Vec::new();
+    // Hints flow over the footer's lines; a hint never breaks across two.
+    let mut lines: Vec<Vec<Span>> = vec![Vec::new()];
     let mut width = 0usize;
     for cmd in hints(app) {
         let Some((key, desc)) = hint_label(app, cmd) else {
@@ -344,13 +356,19 @@ fn render_footer(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         };
         let w = key.chars().count() + desc.chars().count() + 3;
         if width + w > area.width as usize {
-            break;
+            if lines.len() == area.height as usize {
+                break;
+            }
+            lines.push(Vec::new());
+            width = 0;
         }
         width += w;
-        spans.push(Span::styled(format!(" {key}"), theme.key));
-        spans.push(Span::raw(format!(" {desc} ")));
+        let line = lines.last_mut().expect("one line at least");
+        line.push(Span::styled(format!(" {key}"), theme.key));
+        line.push(Span::raw(format!(" {desc} ")));
     }
-    f.render_widget(Line::from(spans), area);
+    let text: Vec<Line> = lines.into_iter().map(Line::from).collect();
+    f.render_widget(Paragraph::new(text), area);
 }
 
 /// A centred box of the given size inside `area`.

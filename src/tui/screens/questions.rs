@@ -87,12 +87,14 @@ pub fn render(app: &App, v: &CallView, step: Step, theme: &Theme, f: &mut Frame,
     let (inst_id, item_id) = &questions[focus];
     let inst = defs.instrument(inst_id).expect("shown");
     let item = inst.item(item_id).expect("shown");
-    let number = inst
-        .items
-        .iter()
-        .position(|i| i.id == *item_id)
-        .unwrap_or(0)
-        + 1;
+    // Count the questions this caller is asked (skip logic may hide some).
+    let shown = v
+        .call
+        .outcome
+        .evaluation
+        .result(inst_id)
+        .map_or(&[][..], |r| r.shown.as_slice());
+    let number = shown.iter().position(|i| i == item_id).unwrap_or(0) + 1;
     let answer = v.call.answer(inst_id, item_id);
     let mut lines = vec![Line::styled(item.text.clone(), theme.title)];
     for p in &item.prompts {
@@ -145,7 +147,7 @@ pub fn render(app: &App, v: &CallView, step: Step, theme: &Theme, f: &mut Frame,
             Block::default().borders(Borders::ALL).title(format!(
                 " {} · question {number} of {} ",
                 inst.short_title,
-                inst.items.len()
+                shown.len()
             )),
         ),
         focus_box,
