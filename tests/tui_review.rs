@@ -332,3 +332,42 @@ fn the_dashboard_counts_the_period_and_changes_period_with_one_key() {
     l.press(&["esc"]);
     assert_eq!(l.app.screen, Screen::Queue);
 }
+
+#[test]
+fn the_dashboard_writes_the_county_reports_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.db");
+    let mut l = Live::with_store(Store::open(&path).unwrap());
+    finalized_call(
+        &mut l,
+        "Zoë Ñandú",
+        "Needs a therapist, \"urgent\", = not a formula",
+    );
+    l.press(&["v", "b", "e"]);
+    let status = &l.app.status.as_ref().unwrap().text;
+    assert!(status.starts_with("Written:"), "{status}");
+    let reports = dir.path().join("reports");
+    let mut names: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].starts_with("initial-requests_") && names[1].starts_with("timeliness_"));
+    let log = std::fs::read_to_string(reports.join(&names[0])).unwrap();
+    assert!(log.contains("Zoë Ñandú"), "{log}");
+    assert_eq!(log.lines().count(), 2, "header and one call");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(reports.join(&names[0]))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "reports hold PHI: owner only");
+    }
+    // An in-memory database has no folder to write beside: a clear message, no files.
+    let mut m = Live::new();
+    m.press(&["v", "b", "e"]);
+    assert!(m.app.status.as_ref().unwrap().text.contains("in memory"));
+}

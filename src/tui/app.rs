@@ -32,6 +32,7 @@ pub enum Action {
     RecordLoaded(Box<RecordData>),
     Reviewed(Review),
     DashboardLoaded(Box<crate::store::Dashboard>),
+    ReportsWritten(Vec<std::path::PathBuf>),
     AmendLoaded(Box<EncounterRecord>),
     Saved,
     Failed(String),
@@ -62,6 +63,12 @@ pub enum Effect {
         versions: std::collections::BTreeMap<String, String>,
     },
     LoadQueue(Box<ListQuery>),
+    /// Write the county's reports for a period (county dates, inclusive) beside the database.
+    WriteReports {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        as_of: DateTime<Utc>,
+    },
     LoadDashboard {
         from: DateTime<Utc>,
         before: DateTime<Utc>,
@@ -367,6 +374,11 @@ impl App {
             }
             Action::AmendLoaded(rec) => {
                 self.open_amend(&rec);
+                Vec::new()
+            }
+            Action::ReportsWritten(paths) => {
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                self.set_status(Level::Info, format!("Written: {}", names.join(", ")));
                 Vec::new()
             }
             Action::Saved => Vec::new(),

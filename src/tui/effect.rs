@@ -18,7 +18,40 @@ fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
     now - (local.naive_local() - midnight)
 }
 
-pub fn run(effect: Effect, store: &mut Store, actor: &Actor) -> Option<Action> {
+/// Write one report to `dir/name` through a `.partial` file renamed when complete; readable by
+/// the owner only (it holds PHI).
+fn write_report(
+    dir: &std::path::Path,
+    name: &str,
+    f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
+) -> Result<std::path::PathBuf, String> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    let partial = dir.join(format!("{name}.partial"));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts
+        .open(&partial)
+        .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let done = f(&mut out).and_then(|()| out.flush().map_err(|e| e.to_string()));
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, &path).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+pub fn run(
+    effect: Effect,
+    store: &mut Store,
+    actor: &Actor,
+    defs: &crate::domain::Definitions,
+) -> Option<Action> {
     let failed = |what: &str, e: crate::store::StoreError| {
         tracing::error!("{what}: {e}");
         Some(Action::Failed(format!("{what}: {e}")))
@@ -68,6 +101,41 @@ pub fn run(effect: Effect, store: &mut Store, actor: &Actor) -> Option<Action> {
             }
             Err(e) => failed("NOT FINALIZED", e),
         },
+        Effect::WriteReports { from, to, as_of } => {
+            let period = crate::report::Period { from, to };
+            if store.path() == std::path::Path::new(":memory:") {
+                return Some(Action::Failed(
+                    "Reports are written beside the database file; this database is in memory."
+                        .into(),
+                ));
+            }
+            let dir = store
+                .path()
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("reports");
+            let stem = format!("{from}_{to}.csv");
+            let written = write_report(&dir, &format!("initial-requests_{stem}"), |out| {
+                crate::report::initial_requests(store, defs, &period, out)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|a| {
+                write_report(&dir, &format!("timeliness_{stem}"), |out| {
+                    crate::report::timeliness(store, &period, as_of, false, out)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+                .map(|b| vec![a, b])
+            });
+            match written {
+                Ok(paths) => {
+                    tracing::info!(%from, %to, "reports written");
+                    Some(Action::ReportsWritten(paths))
+                }
+                Err(e) => Some(Action::Failed(format!("Reports NOT written: {e}"))),
+            }
+        }
         Effect::LoadQueue(query) => match store.list(&query) {
             Ok(page) => Some(Action::QueueLoaded(page)),
             Err(e) => failed("Could not load the queue", e),

@@ -57,6 +57,7 @@ pub enum Command {
     Approve,
     Return,
     Dashboard,
+    ExportReports,
     // Text editing, used when a text field has focus.
     TextLeft,
     TextRight,
@@ -135,6 +136,7 @@ impl Command {
             Command::Approve => "approve",
             Command::Return => "return with note",
             Command::Dashboard => "dashboard",
+            Command::ExportReports => "write reports (CSV)",
             Command::TextLeft => "cursor left",
             Command::TextRight => "cursor right",
             Command::TextWordLeft => "word left",
@@ -190,6 +192,7 @@ impl Command {
             Command::Approve,
             Command::Return,
             Command::Dashboard,
+            Command::ExportReports,
             Command::TextLeft,
             Command::TextRight,
             Command::TextWordLeft,

@@ -30,7 +30,8 @@ use theme::Theme;
 /// Run effects until none are left, feeding each result back into the app.
 pub fn drain(app: &mut App, store: &mut Store, queue: &mut VecDeque<app::Effect>) {
     while let Some(eff) = queue.pop_front() {
-        if let Some(action) = effect::run(eff, store, &app.actor.clone()) {
+        let (actor, defs) = (app.actor.clone(), app.defs.clone());
+        if let Some(action) = effect::run(eff, store, &actor, &defs) {
             queue.extend(app.update(action));
         }
     }

@@ -534,6 +534,20 @@ pub fn dashboard_key(app: &mut App, cmd: Command) -> Vec<Effect> {
             load_dashboard(app)
         }
         Command::Refresh => load_dashboard(app),
+        Command::ExportReports => {
+            let range = app.dashboard.as_ref().map_or(DateRange::Month, |d| d.range);
+            let to = county_time(app.now).date_naive();
+            let from = range.since(app.now).map_or(
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid"),
+                |t| county_time(t).date_naive(),
+            );
+            app.set_status(Level::Info, "Writing the reports…");
+            vec![Effect::WriteReports {
+                from,
+                to,
+                as_of: app.now,
+            }]
+        }
         Command::Cancel => {
             app.screen = Screen::Queue;
             if app.queue.is_none() {

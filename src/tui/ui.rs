@@ -284,7 +284,13 @@ pub fn hints(app: &App) -> Vec<Command> {
                 Command::Dashboard,
             ],
             Some(Context::Record) => vec![Command::Approve, Command::Return, Command::Down],
-            Some(Context::Dashboard) => vec![Command::CycleDates, Command::Refresh],
+            Some(Context::Dashboard) => {
+                vec![
+                    Command::CycleDates,
+                    Command::ExportReports,
+                    Command::Refresh,
+                ]
+            }
             _ => Vec::new(),
         });
     }
