@@ -4,35 +4,11 @@
 #[path = "common/tui.rs"]
 mod tui;
 
-use accessline::domain::instrument::ItemKind;
 use accessline::domain::placement::Triage;
 use accessline::store::{Status, Store};
 use accessline::tui::app::Screen;
 use accessline::tui::call::Step;
-use tui::Live;
-
-/// Answer the open questions of the current step: yes/no items with `yes_no`, choices with
-/// the option at position `choice`.
-fn answer_step(l: &mut Live, yes_no: &str, choice: &str) {
-    for _ in 0..80 {
-        let defs = l.app.defs.clone();
-        let v = l.app.call.as_ref().unwrap();
-        let qs = v.call.questions(&defs, v.step);
-        let Some(at) = qs.iter().position(|(i, q)| v.call.answer(i, q).is_none()) else {
-            return;
-        };
-        if v.focus_of(v.step) != at {
-            l.press(&["enter"]);
-            continue;
-        }
-        let (inst, item) = &qs[at];
-        match defs.instrument(inst).unwrap().item(item).unwrap().kind {
-            ItemKind::YesNo => l.press(&[yes_no]),
-            ItemKind::Choice => l.press(&[choice]),
-        };
-    }
-    panic!("step did not complete");
-}
+use tui::{Live, answer_step};
 
 #[test]
 fn a_routine_call_from_new_call_to_a_finalized_record() {

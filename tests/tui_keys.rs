@@ -4,7 +4,6 @@
 #[path = "common/tui.rs"]
 mod tui;
 
-use accessline::domain::instrument::ItemKind;
 use accessline::domain::placement::Triage;
 use accessline::domain::quadrant::{CellId, Level};
 use accessline::domain::scoring::AnswerValue;
@@ -12,36 +11,7 @@ use accessline::store::{Cursor, Draft};
 use accessline::tui::app::{Action, Effect, Overlay, PlacementMode, Screen};
 use accessline::tui::call::{IntakeField, Step};
 use serde_json::json;
-use tui::{Harness, draft_id, now};
-
-/// Answer every open question on the current step: `yes_no` for yes/no items and the option
-/// at position `choice` for the others.
-fn answer_step(h: &mut Harness, yes_no: &str, choice: &str) {
-    for _ in 0..60 {
-        let v = h.app.call.as_ref().unwrap();
-        let defs = h.app.defs.clone();
-        let qs = v.call.questions(&defs, v.step);
-        let focus = v.focus_of(v.step);
-        let Some((inst, item)) = qs.get(focus).cloned() else {
-            return;
-        };
-        if v.call.answer(&inst, &item).is_some()
-            && qs.iter().all(|(i, q)| v.call.answer(i, q).is_some())
-        {
-            return;
-        }
-        if v.call.answer(&inst, &item).is_some() {
-            h.press(&["enter"]); // jumps to the first unanswered question
-            continue;
-        }
-        let kind = defs.instrument(&inst).unwrap().item(&item).unwrap().kind;
-        match kind {
-            ItemKind::YesNo => h.press(&[yes_no]),
-            ItemKind::Choice => h.press(&[choice]),
-        };
-    }
-    panic!("step did not complete");
-}
+use tui::{Harness, answer_step, draft_id, now};
 
 fn intake_adult(h: &mut Harness) {
     h.press(&["n"]); // new call

@@ -4,30 +4,9 @@
 #[path = "common/tui.rs"]
 mod tui;
 
-use accessline::domain::instrument::ItemKind;
 use accessline::store::{Decision, ReviewState, Risk, Status, Store};
 use accessline::tui::app::{Effect, Overlay, Screen};
-use tui::{Harness, Live, screen};
-
-fn answer_step(l: &mut Live, yes_no: &str, choice: &str) {
-    for _ in 0..80 {
-        let defs = l.app.defs.clone();
-        let v = l.app.call.as_ref().unwrap();
-        let qs = v.call.questions(&defs, v.step);
-        let Some(at) = qs.iter().position(|(i, q)| v.call.answer(i, q).is_none()) else {
-            return;
-        };
-        if v.focus_of(v.step) != at {
-            l.press(&["enter"]);
-            continue;
-        }
-        let (inst, item) = &qs[at];
-        match defs.instrument(inst).unwrap().item(item).unwrap().kind {
-            ItemKind::YesNo => l.press(&[yes_no]),
-            ItemKind::Choice => l.press(&[choice]),
-        };
-    }
-}
+use tui::{Harness, Live, answer_step, screen};
 
 /// A screener takes and finalizes a routine call.
 fn finalized_call(l: &mut Live, name: &str, reason: &str) {

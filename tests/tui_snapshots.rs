@@ -5,33 +5,12 @@
 #[path = "common/tui.rs"]
 mod tui;
 
-use accessline::domain::instrument::ItemKind;
 use accessline::store::{DayCounts, DraftSummary, Returned};
 use accessline::tui::app::{Action, HomeData};
 use accessline::tui::theme::Theme;
 use chrono::Duration;
 use ratatui::style::{Color, Modifier};
-use tui::{Harness, draft_id, now, render, screen};
-
-fn answer_step(h: &mut Harness, yes_no: &str, choice: &str) {
-    for _ in 0..80 {
-        let defs = h.app.defs.clone();
-        let v = h.app.call.as_ref().unwrap();
-        let qs = v.call.questions(&defs, v.step);
-        let Some(at) = qs.iter().position(|(i, q)| v.call.answer(i, q).is_none()) else {
-            return;
-        };
-        if v.focus_of(v.step) != at {
-            h.press(&["enter"]);
-            continue;
-        }
-        let (inst, item) = &qs[at];
-        match defs.instrument(inst).unwrap().item(item).unwrap().kind {
-            ItemKind::YesNo => h.press(&[yes_no]),
-            ItemKind::Choice => h.press(&[choice]),
-        };
-    }
-}
+use tui::{Harness, answer_step, draft_id, now, render, screen};
 
 /// A co-occurring adult call filled in up to the assessment.
 fn call() -> Harness {

@@ -77,6 +77,15 @@ impl Theme {
         }
     }
 
+    /// The style of an instrument's band: 0–1 plain, 2 moderate, 3+ high risk.
+    pub fn band(&self, band: Option<&crate::domain::scoring::BandResult>) -> Style {
+        match band.map_or(0, |b| b.severity) {
+            0 | 1 => self.base,
+            2 => self.risk_moderate,
+            _ => self.risk_high,
+        }
+    }
+
     /// Monochrome when `NO_COLOR` is set to anything non-empty (no-color.org).
     pub fn from_env() -> Theme {
         match std::env::var_os("NO_COLOR") {

@@ -192,3 +192,51 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
     }
     out
 }
+
+/// Something that takes key presses and shows an App (with or without a store).
+pub trait Drive {
+    fn app(&self) -> &App;
+    fn press_keys(&mut self, keys: &[&str]);
+}
+
+impl Drive for Harness {
+    fn app(&self) -> &App {
+        &self.app
+    }
+    fn press_keys(&mut self, keys: &[&str]) {
+        self.press(keys);
+    }
+}
+
+impl Drive for Live {
+    fn app(&self) -> &App {
+        &self.app
+    }
+    fn press_keys(&mut self, keys: &[&str]) {
+        self.press(keys);
+    }
+}
+
+/// Answer every open question of the current step: yes/no items with `yes_no`, choices with
+/// the option at position `choice` (Enter jumps to the first unanswered question).
+pub fn answer_step(d: &mut impl Drive, yes_no: &str, choice: &str) {
+    for _ in 0..80 {
+        let defs = d.app().defs.clone();
+        let v = d.app().call.as_ref().expect("a call is open");
+        let qs = v.call.questions(&defs, v.step);
+        let Some(at) = qs.iter().position(|(i, q)| v.call.answer(i, q).is_none()) else {
+            return;
+        };
+        if v.focus_of(v.step) != at {
+            d.press_keys(&["enter"]);
+            continue;
+        }
+        let (inst, item) = &qs[at];
+        let kind = defs.instrument(inst).unwrap().item(item).unwrap().kind;
+        match kind {
+            accessline::domain::instrument::ItemKind::YesNo => d.press_keys(&[yes_no]),
+            accessline::domain::instrument::ItemKind::Choice => d.press_keys(&[choice]),
+        }
+    }
+    panic!("the step did not complete");
+}

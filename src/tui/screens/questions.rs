@@ -42,11 +42,7 @@ pub fn render(app: &App, v: &CallView, step: Step, theme: &Theme, f: &mut Frame,
             .band
             .as_ref()
             .map_or(String::new(), |b| format!(" {}", b.label));
-        let style = match r.band.as_ref().map_or(0, |b| b.severity) {
-            0 | 1 => theme.base,
-            2 => theme.risk_moderate,
-            _ => theme.risk_high,
-        };
+        let style = theme.band(r.band.as_ref());
         spans.push(Span::styled(
             format!("{}{score}", inst.short_title),
             theme.title,

@@ -112,11 +112,7 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
                 .defs
                 .instrument(&res.instrument)
                 .map_or(res.instrument.as_str(), |i| i.short_title.as_str());
-            let style = match res.band.as_ref().map_or(0, |b| b.severity) {
-                0 | 1 => theme.base,
-                2 => theme.risk_moderate,
-                _ => theme.risk_high,
-            };
+            let style = theme.band(res.band.as_ref());
             out.push(Line::from(vec![
                 Span::raw(format!(
                     "  {title} {}",

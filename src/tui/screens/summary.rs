@@ -47,11 +47,7 @@ pub fn render(app: &App, v: &CallView, theme: &Theme, f: &mut Frame, area: Rect)
             .band
             .as_ref()
             .map_or(String::new(), |b| format!(" {}", b.label));
-        let style = match r.band.as_ref().map_or(0, |b| b.severity) {
-            0 | 1 => theme.base,
-            2 => theme.risk_moderate,
-            _ => theme.risk_high,
-        };
+        let style = theme.band(r.band.as_ref());
         l.push(Line::from(vec![
             Span::raw(format!("  {title}{total}")),
             Span::styled(band, style),
