@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +49,33 @@ pub enum Command {
     Verify,
     /// Open the supervisor's review queue (the same screens as `v` on the home screen).
     Review,
+    /// Write finalized encounters and reviews as batch files with manifests (see docs/sync.md),
+    /// encrypted to the county's public key.
+    Export(ExportArgs),
+    /// Import NDJSON batch files on a hub: each file is checked whole and imported in one
+    /// transaction; re-sent records are no-ops, contradicting ones are quarantined.
+    Import {
+        /// Batch data files or their manifests.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The county's identity file (from `accessline keys generate`), for encrypted batches.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Write a receipt per imported file into DIR (no PHI), for `accessline sync ack` on
+        /// the device.
+        #[arg(long, value_name = "DIR")]
+        receipts: Option<PathBuf>,
+    },
+    /// Encryption keys for exports.
+    Keys {
+        #[command(subcommand)]
+        keys: KeysCommand,
+    },
+    /// Where records are in sync.
+    Sync {
+        #[command(subcommand)]
+        sync: SyncCommand,
+    },
     /// Test aid: save answers in a loop, printing each commit (for the kill test).
     #[command(name = "__save-loop", hide = true)]
     SaveLoop {
@@ -90,4 +117,67 @@ pub struct ReportPeriod {
     /// Write the CSV to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Canonical NDJSON, for `accessline import` on the hub.
+    Ndjson,
+    /// FHIR R4 transaction bundles (one per finalized revision), for a FHIR server.
+    Fhir,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Folder to write the batch files and manifests to (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Every record, whatever its sync state (a re-send).
+    #[arg(long, conflicts_with = "pending")]
+    pub all: bool,
+    /// Only records not yet exported (the default).
+    #[arg(long)]
+    pub pending: bool,
+    /// The county's public key: a recipient file or the key itself (age1…). May be repeated.
+    /// Default: the ACCESSLINE_RECIPIENT environment variable.
+    #[arg(long, value_name = "FILE|age1…")]
+    pub recipient: Vec<String>,
+    /// Write unencrypted files (PHI in the clear: for tests and secure transfers only).
+    #[arg(long, conflicts_with = "recipient")]
+    pub plaintext: bool,
+    /// Only this device's outbox (default: every device in the database).
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Records per file at most.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make the county's key pair: DIR/county.key (identity: keep at the hub) and
+    /// DIR/county.pub (recipient: give to devices).
+    Generate {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Counts by sync state, conflicts, sequence gaps; `--list` adds every record.
+    Status {
+        /// The reconciliation report: every record with its encounter id, revision, state and
+        /// batch (tab-separated).
+        #[arg(long)]
+        list: bool,
+    },
+    /// On a device: apply the hub's receipts (from `accessline import --receipts`), moving
+    /// records the hub holds to `acknowledged` and those it quarantined to `conflict`.
+    Ack {
+        #[arg(required = true, value_name = "RECEIPT")]
+        files: Vec<PathBuf>,
+    },
 }

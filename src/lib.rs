@@ -6,4 +6,5 @@ pub mod commands;
 pub mod domain;
 pub mod report;
 pub mod store;
+pub mod sync;
 pub mod tui;

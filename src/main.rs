@@ -28,6 +28,14 @@ fn main() -> ExitCode {
         Some(Command::Verify) => commands::verify(cli.db),
         Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
         Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true),
+        Some(Command::Export(args)) => commands::export(cli.db, &defs, args),
+        Some(Command::Import {
+            files,
+            identity,
+            receipts,
+        }) => commands::import(cli.db, &files, identity, receipts),
+        Some(Command::Keys { keys }) => commands::keys(keys),
+        Some(Command::Sync { sync }) => commands::sync(cli.db, sync),
         None => commands::tui(cli.db, cli.keymap, defs, false),
     }
 }

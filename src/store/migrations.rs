@@ -8,6 +8,7 @@ use rusqlite_migration::{M, Migrations};
 const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0001_initial.sql")).comment("0001_initial"),
     M::up(include_str!("sql/0002_audit_by_record.sql")).comment("0002_audit_by_record"),
+    M::up(include_str!("sql/0003_sync.sql")).comment("0003_sync"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);

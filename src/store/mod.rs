@@ -19,6 +19,7 @@ mod reports;
 mod reviews;
 pub mod save_loop;
 mod search;
+mod sync;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,10 @@ pub use queries::{
 };
 pub use reports::ReportRow;
 pub use search::fts_query;
+pub use sync::{
+    Applied, BatchRecord, Conflict, EncounterRow, ImportSummary, Importer, Incoming, Origin,
+    OutboxItem, OutboxRecord, ReconRow, ReviewRow, Selection, SyncCounts,
+};
 pub use verify::{Fault, GUARD_TRIGGERS, VerifyReport};
 
 use encounters::NewRevision;

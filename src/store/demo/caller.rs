@@ -148,23 +148,56 @@ fn pick<'a, R: Rng>(rng: &mut R, weighted: &[(&'a str, u32)]) -> &'a str {
     weighted[0].0
 }
 
+/// Share of calls in each language (per cent), after the county's threshold-language mix:
+/// English about 60, Spanish about 28, the others a per cent or two each. Codes the directory
+/// lists that are not here get 0.3.
+const LANGUAGE_MIX: &[(&str, f64)] = &[
+    ("en", 60.0),
+    ("es", 28.0),
+    ("hy", 2.0),
+    ("cmn", 1.5),
+    ("zh", 1.5),
+    ("yue", 1.3),
+    ("ko", 1.5),
+    ("vi", 1.3),
+    ("tl", 1.1),
+    ("fa", 1.0),
+    ("ru", 0.8),
+    ("km", 0.5),
+    ("ar", 0.4),
+    ("ja", 0.3),
+    ("ase", 0.1),
+];
+
 /// Languages and ZIP codes to draw from, taken from the definitions when they list any.
 pub(super) struct Vocab {
-    languages: Vec<String>,
+    /// `(code, cumulative weight)`.
+    languages: Vec<(String, f64)>,
     zips: Vec<String>,
 }
 
 impl Vocab {
     pub fn new(defs: &Definitions) -> Vocab {
-        let mut languages: Vec<String> = defs
+        let mut codes: Vec<String> = defs
             .directory
             .languages
             .iter()
             .map(|l| l.code.clone())
             .collect();
-        if languages.is_empty() {
-            languages = FALLBACK_LANGUAGES.iter().map(|s| s.to_string()).collect();
+        if codes.is_empty() {
+            codes = FALLBACK_LANGUAGES.iter().map(|s| s.to_string()).collect();
         }
+        let mut total = 0.0;
+        let languages = codes
+            .into_iter()
+            .map(|code| {
+                total += LANGUAGE_MIX
+                    .iter()
+                    .find(|(c, _)| *c == code)
+                    .map_or(0.3, |(_, w)| *w);
+                (code, total)
+            })
+            .collect();
         let mut zips: Vec<String> = defs
             .service_areas
             .areas
@@ -177,26 +210,29 @@ impl Vocab {
         Vocab { languages, zips }
     }
 
-    /// English most often, then Spanish, then the other threshold languages.
     fn language<R: Rng>(&self, rng: &mut R) -> String {
-        let x: f64 = rng.random();
-        let find = |code: &str| self.languages.iter().find(|l| l.as_str() == code);
-        match (x, find("en"), find("es")) {
-            (x, Some(en), _) if x < 0.58 => en.clone(),
-            (x, _, Some(es)) if x < 0.85 => es.clone(),
-            _ => self.languages.choose(rng).expect("never empty").clone(),
-        }
+        let total = self.languages.last().map_or(0.0, |l| l.1);
+        let x = rng.random_range(0.0..total);
+        self.languages
+            .iter()
+            .find(|(_, upto)| x < *upto)
+            .unwrap_or(&self.languages[0])
+            .0
+            .clone()
     }
 }
 
 pub(super) fn intake<R: Rng>(rng: &mut R, vocab: &Vocab, p: &Profile, on: NaiveDate) -> Intake {
-    let age: u32 = match rng.random_range(0..100) {
-        0..12 => rng.random_range(12..18),
-        12..30 => rng.random_range(18..26),
-        30..90 => rng.random_range(26..65),
+    // About 15 % of calls are about someone under 21 (the youth screening tool).
+    let age: u32 = match rng.random_range(0..1000) {
+        0..20 => rng.random_range(6..12),
+        20..95 => rng.random_range(12..18),
+        95..150 => rng.random_range(18..21),
+        150..300 => rng.random_range(21..26),
+        300..900 => rng.random_range(26..65),
         _ => rng.random_range(65..91),
     };
-    let caller_type = if age < 18 && rng.random_bool(0.6) {
+    let caller_type = if age < 12 || (age < 18 && rng.random_bool(0.6)) {
         "family"
     } else {
         pick(
@@ -278,16 +314,17 @@ pub(super) fn intake<R: Rng>(rng: &mut R, vocab: &Vocab, p: &Profile, on: NaiveD
     }
 }
 
-/// A reason for call in a screener's words, led by the strongest concern.
+/// A reason for call in a screener's words, led by the strongest concern (the profile's levels
+/// are standard-normal scores: 1.5 is the top 7 % of callers).
 fn reason<R: Rng>(rng: &mut R, p: &Profile) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    if p.risk >= 0.6 {
+    if p.risk >= 1.5 {
         parts.push(RISK.choose(rng).unwrap());
     }
-    if p.mh >= 0.3 || rng.random_bool(0.3) {
+    if p.mh >= -0.3 || rng.random_bool(0.3) {
         parts.push(MH.choose(rng).unwrap());
     }
-    if p.sud >= 0.35 {
+    if p.sud >= 0.7 {
         parts.push(SUD.choose(rng).unwrap());
     }
     if parts.is_empty() {

@@ -1,13 +1,20 @@
 //! `accessline demo --encounters N [--seed S]`: fill a database with realistic synthetic
-//! encounters, built through the real domain code and written through the store's own write
-//! paths (so triggers, audit chain and outbox are exactly as in live use).
+//! encounters, built through the real domain code (`Definitions::outcome`, whose `score_all`
+//! also decides which answers a screener would have recorded) and written as the store's own
+//! write paths write them (see `writer`), so triggers, audit chain and outbox are as in live
+//! use and `accessline verify` passes.
 //!
 //! Deterministic: encounter `i` draws from its own ChaCha stream `(seed, i)` and all times
-//! come from a fixed base, so the same seed gives the same database content; the streams also
-//! let encounters be generated on worker threads while one thread writes, in order, many
-//! encounters per transaction (per-answer transactions are for the live UI, not a generator).
-//! Reviews, addenda and sync results are events with their own times, applied in time order
-//! as the call stream passes them; those still in the future at the end have not happened.
+//! come from a fixed base, so the same seed gives the same database file whatever the thread
+//! scheduling. The streams let encounters be generated on worker threads (one per core) while
+//! one thread writes them, in order, many per transaction. Reviews, addenda and sync results
+//! are events with their own times, applied in time order as the call stream passes them;
+//! those still in the future at the end have not happened.
+//!
+//! Speed: almost all the time goes to the domain code (one `Definitions::outcome` per call,
+//! about 100 µs) and SQLite; see `docs/benchmarks.md`. Into a brand-new database the bulk load
+//! runs with a rollback journal, `synchronous=OFF` and foreign-key checks off (`verify` checks
+//! them afterwards), and the live settings are restored at the end.
 
 mod answers;
 mod caller;
@@ -19,11 +26,12 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::Store;
 use super::error::{Result, StoreError};
-use super::model::{Cursor, Decision, Summary, SyncState};
+use super::model::{ANONYMOUS, CALLER_NAME_KEY, Cursor, Decision, Summary, SyncState};
 use crate::domain::Definitions;
 use answers::{Plan, minutes};
 
@@ -49,8 +57,12 @@ pub fn base_time() -> DateTime<Utc> {
 
 /// One call a minute on average: 1,000,000 encounters span about two years.
 const CALL_SPACING_SECS: i64 = 60;
-/// Encounters per transaction.
-const BATCH: u64 = 5_000;
+/// Encounters a generator thread hands over at a time.
+const CHUNK: u64 = 1_000;
+/// Chunks per write transaction.
+const CHUNKS_PER_TX: u64 = 10;
+/// Share of calls left unfinished (drafts).
+const DRAFT_SHARE: f64 = 0.04;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -79,12 +91,16 @@ struct Generated {
 
 enum Body {
     Draft {
-        fields: Vec<(String, serde_json::Value, DateTime<Utc>)>,
-        cursor: Cursor,
+        /// `(key, value as JSON, saved at)` in the order the screener answered.
+        fields: Vec<(String, String, DateTime<Utc>)>,
+        /// Where the screener stopped, as JSON.
+        cursor: String,
+        caller_display: String,
     },
     Final {
         finalized_at: DateTime<Utc>,
         payload: String,
+        sha256: String,
         summary: Summary,
         events: Vec<(DateTime<Utc>, Event)>,
     },
@@ -98,7 +114,9 @@ enum Event {
         note: Option<&'static str>,
     },
     Addendum {
+        revision: u32,
         payload: String,
+        sha256: String,
         summary: Summary,
         note: &'static str,
     },
@@ -127,54 +145,119 @@ pub fn generate(store: &mut Store, defs: &Definitions, opts: &DemoOptions) -> Re
             });
         }
     }
-    let batches = opts.encounters.div_ceil(BATCH);
-    // One core writes; the others generate. More generators than spare cores would only take
-    // time from the writer, which is the slower side.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .saturating_sub(1)
-        .clamp(1, 4) as u64;
-    // Bulk loading touches index pages all over: a larger page cache while it runs.
-    store.conn.pragma_update(None, "cache_size", -262_144)?;
-    let result = std::thread::scope(|scope| {
-        let mut inbox = Vec::new();
-        for w in 0..workers {
-            let (tx, rx) = sync_channel::<Vec<Generated>>(2);
-            inbox.push(rx);
-            let plan = &plan;
-            scope.spawn(move || {
-                for b in (w..batches).step_by(workers as usize) {
-                    let end = ((b + 1) * BATCH).min(opts.encounters);
-                    let batch = (b * BATCH..end)
-                        .map(|i| generate_one(defs, plan, opts.seed, i))
-                        .collect();
-                    if tx.send(batch).is_err() {
-                        return; // the writer stopped
-                    }
-                }
-            });
-        }
-        let mut w = writer::Writer::new(definitions);
-        for b in 0..batches {
-            let batch = inbox[(b % workers) as usize]
-                .recv()
-                .map_err(|_| StoreError::Invalid {
-                    what: "demo",
-                    problem: "an encounter generator thread failed".into(),
-                })?;
-            store.write(|tx| w.write_batch(tx, batch))?;
-        }
-        store.write(|tx| w.finish(tx))?;
-        Ok::<_, StoreError>(w.stats)
-    });
-    store.conn.pragma_update(None, "cache_size", -2_000)?;
+    let bulk = BulkLoad::begin(&store.conn)?;
+    let result = fill(store, defs, &plan, definitions, opts);
+    let restored = bulk.end(&store.conn);
     let mut stats = result?;
+    restored?;
     // Leave everything in the main file, so equal seeds give equal files.
     store
         .conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     stats.elapsed = started.elapsed();
     Ok(stats)
+}
+
+/// Generate on one thread per core, write on this one.
+fn fill(
+    store: &mut Store,
+    defs: &Definitions,
+    plan: &Plan,
+    definitions: String,
+    opts: &DemoOptions,
+) -> Result<DemoStats> {
+    let chunks = opts.encounters.div_ceil(CHUNK);
+    // As many generators as cores: the writer needs less than a core, and blocks (leaving its
+    // core to them) whenever it has caught up.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8) as u64;
+    std::thread::scope(|scope| {
+        let mut inbox = Vec::new();
+        for w in 0..workers {
+            let (tx, rx) = sync_channel::<Vec<Generated>>(2);
+            inbox.push(rx);
+            scope.spawn(move || {
+                for b in (w..chunks).step_by(workers as usize) {
+                    let end = ((b + 1) * CHUNK).min(opts.encounters);
+                    let chunk = (b * CHUNK..end)
+                        .map(|i| generate_one(defs, plan, opts.seed, i))
+                        .collect();
+                    if tx.send(chunk).is_err() {
+                        return; // the writer stopped
+                    }
+                }
+            });
+        }
+        let mut w = writer::Writer::new(definitions);
+        let mut next = 0;
+        while next < chunks {
+            let upto = (next + CHUNKS_PER_TX).min(chunks);
+            // Each chunk is written as it arrives, so writing overlaps generating.
+            let received = (next..upto).map(|b| {
+                inbox[(b % workers) as usize]
+                    .recv()
+                    .map_err(|_| StoreError::Invalid {
+                        what: "demo",
+                        problem: "an encounter generator thread failed".into(),
+                    })
+            });
+            store.write(|tx| w.write_batch(tx, received))?;
+            next = upto;
+        }
+        store.write(|tx| w.finish(tx))?;
+        Ok(w.stats)
+    })
+}
+
+/// Settings for loading a brand-new database fast, and putting the live ones back.
+///
+/// A database with no audit row has never been written, so nobody can lose anything in it:
+/// there the load uses a rollback journal (new pages are not journaled, where WAL writes every
+/// page twice), `synchronous=OFF` (an interrupted load is simply run again), and no foreign-key
+/// or CHECK constraint checks (the rows are the live write paths' rows, see `writer`; `verify`
+/// checks both afterwards: `foreign_key_check` and `integrity_check`). The triggers stay. Any
+/// other database keeps its live settings: WAL, `synchronous=FULL`, all checks on.
+struct BulkLoad {
+    fresh: bool,
+}
+
+impl BulkLoad {
+    fn begin(c: &Connection) -> Result<BulkLoad> {
+        let fresh: bool =
+            c.query_row("SELECT NOT EXISTS (SELECT 1 FROM audit)", [], |r| r.get(0))?;
+        // Bulk loading touches index pages all over: a larger page cache while it runs.
+        c.pragma_update(None, "cache_size", -524_288)?;
+        if fresh {
+            // Another connection on the file keeps it in WAL; the load still works, slower.
+            let _: String =
+                c.pragma_update_and_check(None, "journal_mode", "TRUNCATE", |r| r.get(0))?;
+            c.pragma_update(None, "synchronous", "OFF")?;
+            c.pragma_update(None, "foreign_keys", "OFF")?;
+            c.pragma_update(None, "ignore_check_constraints", "ON")?;
+        }
+        Ok(BulkLoad { fresh })
+    }
+
+    /// The settings `store::open` chose (WAL before `synchronous`, so switching back does not
+    /// wait for the whole file to reach the disk).
+    fn end(self, c: &Connection) -> Result<()> {
+        if self.fresh {
+            let mode: String =
+                c.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Invalid {
+                    what: "demo",
+                    problem: format!("could not return the database to WAL (it is {mode})"),
+                });
+            }
+            c.pragma_update(None, "synchronous", "FULL")?;
+            c.pragma_update(None, "foreign_keys", "ON")?;
+            c.pragma_update(None, "ignore_check_constraints", "OFF")?;
+        }
+        c.pragma_update(None, "cache_size", -2_000)?;
+        Ok(())
+    }
 }
 
 fn generate_one(defs: &Definitions, plan: &Plan, seed: u64, i: u64) -> Generated {
@@ -187,11 +270,11 @@ fn generate_one(defs: &Definitions, plan: &Plan, seed: u64, i: u64) -> Generated
     let millis = received_at.timestamp_millis() as u64;
     let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
     let screener = rng.random_range(0..SCREENERS.len());
-    let a = answers::assess(defs, plan, &mut rng, received_at);
-    let body = if rng.random_bool(0.05) {
-        draft_body(&mut rng, &a, received_at)
+    let caller = answers::caller(plan, &mut rng, received_at);
+    let body = if rng.random_bool(DRAFT_SHARE) {
+        draft_body(defs, plan, &mut rng, &caller, received_at)
     } else {
-        final_body(&mut rng, a, screener, received_at)
+        final_body(defs, &mut rng, caller, screener, received_at)
     };
     Generated {
         id,
@@ -202,7 +285,13 @@ fn generate_one(defs: &Definitions, plan: &Plan, seed: u64, i: u64) -> Generated
 }
 
 /// An unfinished call: the intake and the first answers, in form order, and where it stopped.
-fn draft_body(rng: &mut ChaCha8Rng, a: &answers::Assessed, received_at: DateTime<Utc>) -> Body {
+fn draft_body(
+    defs: &Definitions,
+    plan: &Plan,
+    rng: &mut ChaCha8Rng,
+    c: &answers::Caller,
+    received_at: DateTime<Utc>,
+) -> Body {
     const INTAKE_ORDER: &[&str] = &[
         "caller_type",
         "anonymous",
@@ -217,23 +306,23 @@ fn draft_body(rng: &mut ChaCha8Rng, a: &answers::Assessed, received_at: DateTime
         "zip",
         "reason",
     ];
-    let intake = serde_json::to_value(&a.intake).expect("intake serializes");
-    let mut all: Vec<(String, String, serde_json::Value)> = INTAKE_ORDER
+    let intake = serde_json::to_value(&c.intake).expect("intake serializes");
+    let mut all: Vec<(&str, String, serde_json::Value)> = INTAKE_ORDER
         .iter()
         .filter_map(|k| {
             intake
                 .get(*k)
-                .map(|v| ("intake".to_owned(), format!("intake.{k}"), v.clone()))
+                .map(|v| ("intake", format!("intake.{k}"), v.clone()))
         })
         .collect();
-    for (step, inst, item) in &a.shown {
-        let v = serde_json::to_value(a.answers[inst][item]).expect("answer serializes");
-        all.push((step.clone(), format!("answers.{inst}.{item}"), v));
+    for (step, inst, item, value) in answers::shown(defs, plan, c) {
+        let v = serde_json::to_value(value).expect("an answer serializes");
+        all.push((step, format!("answers.{inst}.{item}"), v));
     }
     let done = rng.random_range(1..=all.len());
     let cursor = match all.get(done) {
         Some((step, key, _)) => Cursor {
-            step: step.clone(),
+            step: (*step).to_owned(),
             focus: key.clone(),
         },
         None => Cursor {
@@ -241,25 +330,43 @@ fn draft_body(rng: &mut ChaCha8Rng, a: &answers::Assessed, received_at: DateTime
             focus: "finalize".into(),
         },
     };
+    // The queue shows the name the screener typed (`save_field` of the caller's name).
+    let caller_display = all[..done]
+        .iter()
+        .find(|(_, k, _)| k == CALLER_NAME_KEY)
+        .and_then(|(_, _, v)| v.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(ANONYMOUS)
+        .to_owned();
     let mut at = received_at;
     let fields = all
         .into_iter()
         .take(done)
         .map(|(_, k, v)| {
             at += Duration::seconds(rng.random_range(5..40));
-            (k, v, at)
+            (k, v.to_string(), at)
         })
         .collect();
-    Body::Draft { fields, cursor }
+    Body::Draft {
+        fields,
+        // As `Store::save_cursor` stores it (through a JSON value: keys in order).
+        cursor: serde_json::to_value(&cursor)
+            .expect("a cursor serializes")
+            .to_string(),
+        caller_display,
+    }
 }
 
 /// A finished call and what happens to it later: review, return, addendum, sync.
 fn final_body(
+    defs: &Definitions,
     rng: &mut ChaCha8Rng,
-    a: answers::Assessed,
+    c: answers::Caller,
     screener: usize,
     received_at: DateTime<Utc>,
 ) -> Body {
+    let a = answers::assess(defs, rng, c);
     let finalized_at = received_at + minutes(rng, 8, 40);
     let mut events = Vec::new();
     let field = SCREENERS[screener].1 == 1;
@@ -307,6 +414,8 @@ fn final_body(
                 events.push((
                     amended,
                     Event::Addendum {
+                        revision: 2,
+                        sha256: super::encounters::payload_sha256(&payload),
                         payload,
                         summary: a.summary.clone(),
                         note: correction,
@@ -349,7 +458,11 @@ fn final_body(
     Body::Final {
         finalized_at,
         payload: a.payload,
+        sha256: a.sha256,
         summary: a.summary,
         events,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,18 +1,32 @@
 //! Writes generated calls in order, and replays their later events (reviews, addenda, sync
-//! results) in time order through the same functions the live application uses.
+//! results) in time order.
+//!
+//! A bulk loader, not the live write path: the rows it writes are the rows the store's own
+//! functions write for the same actions (`encounters::start_draft`/`save_field`/`finalize`/
+//! `add_addendum`, `reviews::add_review`, `outbox::set_state`, `search::index_text`): same
+//! columns, same audit actions, records and details, same chain hash, outbox sequences and
+//! search document numbers; `tests` checks them against each other. What it skips is the
+//! per-call work a live screen needs and a generator does not: looking up what it has just
+//! written (the audit chain's head, each device's last outbox sequence, the last review id,
+//! whether an encounter is a draft), a transaction per action, and a full-text insert per
+//! document (they are added in rowid order at the end of each transaction, which keeps FTS5
+//! from flushing a segment for every out-of-order document).
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, Statement, params};
 use uuid::Uuid;
 
 use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS};
-use crate::store::encounters::{self, NewRevision};
-use crate::store::error::Result;
-use crate::store::model::{Actor, CURSOR_KEY, Decision, ts};
-use crate::store::{outbox, reviews, search};
+use crate::domain::placement::Triage;
+use crate::domain::quadrant::CellId;
+use crate::store::audit::{GENESIS, chain_hash, encounter_record, review_record};
+use crate::store::encounters::{NewRevision, search_text};
+use crate::store::error::{Result, StoreError};
+use crate::store::model::{Actor, CURSOR_KEY, Decision, ReviewState, Summary, ts};
+use crate::store::search::DOCS_PER_MS;
 
 /// An event waiting for its time; the heap pops the earliest (ties in creation order).
 struct Pending {
@@ -47,12 +61,301 @@ pub(super) struct Writer {
     supervisors: Vec<Actor>,
     pending: BinaryHeap<Pending>,
     order: u64,
-    /// Outbox entry of each revision whose sync result is still to come.
+    /// Outbox entry (device index, seq) of each revision whose sync result is still to come.
     outbox: HashMap<(Uuid, u32), (usize, i64)>,
     last_call: Option<DateTime<Utc>>,
-    /// Text to index for search at the end of the batch (see `queries::index_text`).
-    to_index: Vec<(Uuid, u32, DateTime<Utc>, String)>,
     pub stats: DemoStats,
+}
+
+/// The heads of the database's sequences inside one write transaction (which holds the write
+/// lock, so nothing else moves them), and the search documents still to index.
+struct Heads {
+    audit_seq: i64,
+    audit_hash: String,
+    /// Last outbox sequence of each of [`DEVICES`].
+    outbox: Vec<i64>,
+    review_id: i64,
+    fts: Vec<(i64, String)>,
+}
+
+impl Heads {
+    fn read(c: &Connection) -> Result<Heads> {
+        let (audit_seq, audit_hash) = c
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_owned()));
+        let outbox = DEVICES
+            .iter()
+            .map(|d| {
+                c.query_row(
+                    "SELECT coalesce(max(seq), 0) FROM outbox WHERE device = ?1",
+                    [d],
+                    |r| r.get(0),
+                )
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        let review_id = c.query_row("SELECT coalesce(max(review_id), 0) FROM review", [], |r| {
+            r.get(0)
+        })?;
+        Ok(Heads {
+            audit_seq,
+            audit_hash,
+            outbox,
+            review_id,
+            fts: Vec::new(),
+        })
+    }
+}
+
+/// The statements one transaction runs, prepared once for it.
+struct Statements<'c> {
+    audit: Statement<'c>,
+    outbox: Statement<'c>,
+    last_doc: Statement<'c>,
+    doc: Statement<'c>,
+    fts: Statement<'c>,
+    revision: Statement<'c>,
+    state: Statement<'c>,
+    superseded: Statement<'c>,
+    draft: Statement<'c>,
+    field: Statement<'c>,
+    review: Statement<'c>,
+    review_state: Statement<'c>,
+    sync_outbox: Statement<'c>,
+    sync_state: Statement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(c: &'c Connection) -> Result<Statements<'c>> {
+        Ok(Statements {
+            audit: c.prepare(
+                "INSERT INTO audit (seq, at, actor, device, action, record, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            outbox: c.prepare(
+                "INSERT INTO outbox (device, seq, kind, encounter_id, revision, review_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            last_doc: c.prepare("SELECT max(doc) FROM search_doc WHERE doc >= ?1 AND doc < ?2")?,
+            doc: c.prepare(
+                "INSERT INTO search_doc (doc, encounter_id, revision) VALUES (?1, ?2, ?3)",
+            )?,
+            fts: c.prepare("INSERT INTO search_fts (rowid, body) VALUES (?1, ?2)")?,
+            revision: c.prepare(
+                "INSERT INTO encounter (encounter_id, revision, status, supersedes, screener, device,
+                     created_at, updated_at, finalized_at, received_at, caller_display, language, age,
+                     cell_computed, cell_chosen, risk, triage, crisis, deadline_at, reason, note,
+                     audit_seq, payload_sha256, definitions, payload)
+                 VALUES (?1, ?2, 'finalized', ?3, ?4, ?5, ?6, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                     ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            )?,
+            state: c.prepare(
+                "INSERT INTO encounter_state (encounter_id, revision, screener) VALUES (?1, ?2, ?3)",
+            )?,
+            superseded: c.prepare(
+                "UPDATE encounter_state SET current = 0 WHERE encounter_id = ?1 AND revision = ?2",
+            )?,
+            draft: c.prepare(
+                "INSERT INTO encounter (encounter_id, revision, status, screener, device,
+                                        created_at, updated_at, received_at, caller_display)
+                 VALUES (?1, 1, 'draft', ?2, ?3, ?4, ?5, ?4, ?6)",
+            )?,
+            field: c.prepare(
+                "INSERT INTO draft_field (encounter_id, key, value, updated_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+            review: c.prepare(
+                "INSERT INTO review (review_id, encounter_id, revision, decision, note,
+                                     reviewer, device, reviewed_at, audit_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            review_state: c.prepare(
+                "UPDATE encounter_state SET review_state = ?3
+                 WHERE encounter_id = ?1 AND revision = ?2",
+            )?,
+            sync_outbox: c.prepare(
+                "UPDATE outbox SET state = ?3, last_error = ?4 WHERE device = ?1 AND seq = ?2",
+            )?,
+            sync_state: c.prepare(
+                "UPDATE encounter_state SET sync_state = ?3, sync_error = ?4
+                 WHERE encounter_id = ?1 AND revision = ?2",
+            )?,
+        })
+    }
+}
+
+/// One write transaction.
+struct Tx<'c> {
+    s: Statements<'c>,
+    heads: Heads,
+}
+
+impl<'c> Tx<'c> {
+    fn begin(c: &'c Connection) -> Result<Tx<'c>> {
+        Ok(Tx {
+            s: Statements::prepare(c)?,
+            heads: Heads::read(c)?,
+        })
+    }
+}
+
+impl Tx<'_> {
+    /// `audit::append`, with the chain's head kept here.
+    fn audit(
+        &mut self,
+        at: &str,
+        actor: &Actor,
+        action: &str,
+        record: &str,
+        detail: &str,
+    ) -> Result<i64> {
+        let seq = self.heads.audit_seq + 1;
+        let row = (
+            at,
+            actor.user.as_str(),
+            actor.device.as_str(),
+            action,
+            record,
+            detail,
+        );
+        let hash = chain_hash(&self.heads.audit_hash, seq, &row);
+        self.s.audit.execute(params![
+            seq,
+            at,
+            actor.user,
+            actor.device,
+            action,
+            record,
+            detail,
+            self.heads.audit_hash,
+            hash
+        ])?;
+        self.heads.audit_seq = seq;
+        self.heads.audit_hash = hash;
+        Ok(seq)
+    }
+
+    /// `outbox::append`; returns the device's new sequence number.
+    fn outbox(
+        &mut self,
+        device: usize,
+        id: &str,
+        revision: u32,
+        review_id: Option<i64>,
+        now: &str,
+    ) -> Result<i64> {
+        let seq = self.heads.outbox[device] + 1;
+        let kind = if review_id.is_some() {
+            "review"
+        } else {
+            "encounter"
+        };
+        self.s.outbox.execute(params![
+            DEVICES[device],
+            seq,
+            kind,
+            id,
+            revision,
+            review_id,
+            now
+        ])?;
+        self.heads.outbox[device] = seq;
+        Ok(seq)
+    }
+
+    /// `search::index_text`, the full-text row deferred to [`Tx::finish`].
+    fn index(
+        &mut self,
+        id: &str,
+        revision: u32,
+        received_at: DateTime<Utc>,
+        text: &str,
+    ) -> Result<()> {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let base = received_at.timestamp_millis() * DOCS_PER_MS;
+        let last: Option<i64> = self
+            .s
+            .last_doc
+            .query_row([base, base + DOCS_PER_MS], |r| r.get(0))?;
+        let doc = last.map_or(base, |d| d + 1);
+        if doc >= base + DOCS_PER_MS {
+            return Err(StoreError::Invalid {
+                what: "search index",
+                problem: "too many documents for one millisecond".into(),
+            });
+        }
+        self.s.doc.execute(params![doc, id, revision])?;
+        self.heads.fts.push((doc, text.to_owned()));
+        Ok(())
+    }
+
+    /// `encounters::write_revision` for a revision written as new row (no draft before it).
+    fn revision(
+        &mut self,
+        actor: &Actor,
+        device: usize,
+        rev: &NewRevision<'_>,
+        sha256: &str,
+        revision: u32,
+    ) -> Result<i64> {
+        let supersedes = (revision > 1).then(|| revision - 1);
+        let record = encounter_record(rev.id, revision);
+        let detail = serde_json::json!({ "sha256": sha256, "supersedes": supersedes }).to_string();
+        let action = if revision == 1 {
+            "finalized"
+        } else {
+            "addendum"
+        };
+        let audit_seq = self.audit(rev.now, actor, action, &record, &detail)?;
+        let s: &Summary = rev.summary;
+        let id = rev.id.to_string();
+        self.s.revision.execute(params![
+            id,
+            revision,
+            supersedes,
+            actor.user,
+            actor.device,
+            rev.now,
+            ts(s.received_at),
+            s.caller_display,
+            s.language,
+            s.age,
+            s.cell_computed.map(CellId::id),
+            s.cell_chosen.map(CellId::id),
+            s.risk.as_str(),
+            s.triage.map(Triage::as_str),
+            s.crisis,
+            s.deadline_at.map(ts),
+            s.reason,
+            rev.note,
+            audit_seq,
+            sha256,
+            rev.definitions,
+            rev.payload,
+        ])?;
+        self.s.state.execute(params![id, revision, actor.user])?;
+        if let Some(previous) = supersedes {
+            self.s.superseded.execute(params![id, previous])?;
+        }
+        let seq = self.outbox(device, &id, revision, None, rev.now)?;
+        self.index(&id, revision, s.received_at, &search_text(rev))?;
+        Ok(seq)
+    }
+
+    /// Index the transaction's documents, in rowid order.
+    fn finish(mut self) -> Result<()> {
+        self.heads.fts.sort_unstable_by_key(|(doc, _)| *doc);
+        for (doc, text) in &self.heads.fts {
+            self.s.fts.execute(params![doc, text])?;
+        }
+        Ok(())
+    }
 }
 
 impl Writer {
@@ -71,55 +374,75 @@ impl Writer {
             order: 0,
             outbox: HashMap::new(),
             last_call: None,
-            to_index: Vec::new(),
             stats: DemoStats::default(),
         }
     }
 
-    pub fn write_batch(&mut self, c: &Connection, batch: Vec<Generated>) -> Result<()> {
-        for g in batch {
-            self.replay_until(c, g.received_at)?;
-            self.write_call(c, g)?;
+    /// Write calls (in call order) and every event due by each, in one transaction.
+    pub fn write_batch(
+        &mut self,
+        c: &Connection,
+        batches: impl IntoIterator<Item = Result<Vec<Generated>>>,
+    ) -> Result<()> {
+        let mut tx = Tx::begin(c)?;
+        for batch in batches {
+            for g in batch? {
+                self.replay_until(&mut tx, g.received_at)?;
+                self.write_call(&mut tx, g)?;
+            }
         }
-        self.index(c)
-    }
-
-    fn index(&mut self, c: &Connection) -> Result<()> {
-        for (id, revision, received_at, text) in self.to_index.drain(..) {
-            search::index_text(c, id, revision, received_at, &text)?;
-        }
-        Ok(())
+        tx.finish()
     }
 
     /// Replay what has happened by the last call; later events have not happened yet.
     pub fn finish(&mut self, c: &Connection) -> Result<()> {
+        let mut tx = Tx::begin(c)?;
         if let Some(end) = self.last_call {
-            self.replay_until(c, end)?;
+            self.replay_until(&mut tx, end)?;
         }
         self.pending.clear();
-        self.index(c)
+        tx.finish()
     }
 
-    fn write_call(&mut self, c: &Connection, g: Generated) -> Result<()> {
+    fn write_call(&mut self, tx: &mut Tx<'_>, g: Generated) -> Result<()> {
         self.stats.encounters += 1;
         self.last_call = Some(g.received_at);
         let actor = &self.screeners[g.screener];
+        let device = SCREENERS[g.screener].1;
         match g.body {
-            Body::Draft { fields, cursor } => {
+            Body::Draft {
+                fields,
+                cursor,
+                caller_display,
+            } => {
+                // `start_draft`, then `save_field` for each answer and the cursor: the row ends
+                // with the last save's time and the caller's name, as after those calls.
                 self.stats.drafts += 1;
+                let id = g.id.to_string();
                 let received = ts(g.received_at);
-                encounters::start_draft(c, actor, g.id, &received, &received)?;
-                let mut last = g.received_at;
-                for (key, value, at) in fields {
-                    encounters::save_field(c, actor, g.id, &key, &value, &ts(at))?;
-                    last = at;
+                let last = fields.last().map_or(g.received_at, |f| f.2);
+                tx.s.draft.execute(params![
+                    id,
+                    actor.user,
+                    actor.device,
+                    received,
+                    ts(last),
+                    caller_display
+                ])?;
+                let record = encounter_record(g.id, 1);
+                tx.audit(&received, actor, "draft_started", &record, "{}")?;
+                let cursor = (CURSOR_KEY.to_owned(), cursor, last);
+                for (key, value, at) in fields.iter().chain([&cursor]) {
+                    let at = ts(*at);
+                    tx.s.field.execute(params![id, key, value, at])?;
+                    let detail = serde_json::json!({ "key": key }).to_string();
+                    tx.audit(&at, actor, "field_saved", &record, &detail)?;
                 }
-                let cursor = serde_json::to_value(cursor).expect("a cursor serializes");
-                encounters::save_field(c, actor, g.id, CURSOR_KEY, &cursor, &ts(last))?;
             }
             Body::Final {
                 finalized_at,
                 payload,
+                sha256,
                 summary,
                 events,
             } => {
@@ -133,11 +456,8 @@ impl Writer {
                     note: None,
                     now: &now,
                 };
-                let done = encounters::finalize(c, actor, &rev)?;
-                self.to_index
-                    .push((g.id, 1, g.received_at, encounters::search_text(&rev)));
-                self.outbox
-                    .insert((g.id, 1), (SCREENERS[g.screener].1, done.outbox_seq));
+                let seq = tx.revision(actor, device, &rev, &sha256, 1)?;
+                self.outbox.insert((g.id, 1), (device, seq));
                 for (at, event) in events {
                     self.order += 1;
                     self.pending.push(Pending {
@@ -154,7 +474,7 @@ impl Writer {
         Ok(())
     }
 
-    fn replay_until(&mut self, c: &Connection, until: DateTime<Utc>) -> Result<()> {
+    fn replay_until(&mut self, tx: &mut Tx<'_>, until: DateTime<Utc>) -> Result<()> {
         while self.pending.peek().is_some_and(|p| p.at <= until) {
             let p = self.pending.pop().expect("peeked");
             let now = ts(p.at);
@@ -165,18 +485,47 @@ impl Writer {
                     decision,
                     note,
                 } => {
-                    reviews::add_review(
-                        c,
-                        &self.supervisors[reviewer],
-                        p.id,
-                        revision,
-                        decision,
-                        note,
+                    // `reviews::add_review`: the id is chosen before the audit row names it.
+                    let supervisor = &self.supervisors[reviewer];
+                    let review_id = tx.heads.review_id + 1;
+                    let detail = serde_json::json!({
+                        "encounter": encounter_record(p.id, revision),
+                        "decision": decision.as_str(),
+                    })
+                    .to_string();
+                    let audit_seq = tx.audit(
                         &now,
+                        supervisor,
+                        "reviewed",
+                        &review_record(review_id),
+                        &detail,
                     )?;
+                    let id = p.id.to_string();
+                    tx.s.review.execute(params![
+                        review_id,
+                        id,
+                        revision,
+                        decision.as_str(),
+                        note,
+                        supervisor.user,
+                        supervisor.device,
+                        now,
+                        audit_seq
+                    ])?;
+                    tx.heads.review_id = review_id;
+                    let state = match decision {
+                        Decision::Approved => ReviewState::Approved,
+                        Decision::NeedsChanges => ReviewState::NeedsChanges,
+                    };
+                    tx.s.review_state
+                        .execute(params![id, revision, state.as_str()])?;
+                    let device = DEVICES
+                        .iter()
+                        .position(|d| *d == supervisor.device)
+                        .expect("a known device");
+                    tx.outbox(device, &id, revision, Some(review_id), &now)?;
                     if let Some(note) = note {
-                        self.to_index
-                            .push((p.id, revision, p.received_at, note.to_owned()));
+                        tx.index(&id, revision, p.received_at, note)?;
                     }
                     self.stats.reviews += 1;
                     if decision == Decision::NeedsChanges {
@@ -184,7 +533,9 @@ impl Writer {
                     }
                 }
                 Event::Addendum {
+                    revision,
                     payload,
+                    sha256,
                     summary,
                     note,
                 } => {
@@ -196,17 +547,10 @@ impl Writer {
                         note: Some(note),
                         now: &now,
                     };
-                    let done = encounters::add_addendum(c, &self.screeners[p.screener], &rev)?;
-                    self.to_index.push((
-                        p.id,
-                        done.revision,
-                        p.received_at,
-                        encounters::search_text(&rev),
-                    ));
-                    self.outbox.insert(
-                        (p.id, done.revision),
-                        (SCREENERS[p.screener].1, done.outbox_seq),
-                    );
+                    let device = SCREENERS[p.screener].1;
+                    let actor = &self.screeners[p.screener];
+                    let seq = tx.revision(actor, device, &rev, &sha256, revision)?;
+                    self.outbox.insert((p.id, revision), (device, seq));
                     self.stats.addenda += 1;
                 }
                 Event::Sync {
@@ -214,8 +558,20 @@ impl Writer {
                     state,
                     error,
                 } => {
+                    // `outbox::set_state` of an encounter entry.
                     if let Some((device, seq)) = self.outbox.remove(&(p.id, revision)) {
-                        outbox::set_state(c, DEVICES[device], seq, state, error)?;
+                        tx.s.sync_outbox.execute(params![
+                            DEVICES[device],
+                            seq,
+                            state.as_str(),
+                            error
+                        ])?;
+                        tx.s.sync_state.execute(params![
+                            p.id.to_string(),
+                            revision,
+                            state.as_str(),
+                            error
+                        ])?;
                     }
                 }
             }

@@ -1,0 +1,353 @@
+//! `accessline export`: write the outbox (NDJSON) or the finalized revisions (FHIR) as batch
+//! files with manifests, then record the batches (and, for NDJSON, move what was written to
+//! `exported`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::crypto::{self, BatchWriter, Recipients};
+use super::manifest::{self, AuditHead, Encryption, MANIFEST_SCHEMA, MANIFEST_SUFFIX, Manifest};
+use super::{Result, SyncError, fhir, ndjson};
+use crate::domain::Definitions;
+use crate::store::{Actor, BatchRecord, OutboxItem, Selection, Store, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The canonical sync format, for a hub's `accessline import`.
+    Ndjson,
+    /// FHIR R4 transaction bundles, one per finalized revision, for a FHIR server.
+    Fhir,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Ndjson => "ndjson",
+            Format::Fhir => "fhir",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub format: Format,
+    pub out: PathBuf,
+    pub selection: Selection,
+    /// Encrypt to these; `None` writes plaintext (the command line asks for `--plaintext`).
+    pub recipients: Option<Recipients>,
+    /// Only this device's outbox (default: every device in the database).
+    pub device: Option<String>,
+    /// Lines per file at most.
+    pub batch_size: usize,
+}
+
+/// One batch written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenBatch {
+    pub manifest_path: PathBuf,
+    pub data_path: PathBuf,
+    pub manifest: Manifest,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    pub batches: Vec<WrittenBatch>,
+    /// Records written, over all batches.
+    pub records: u64,
+}
+
+/// A batch being filled.
+struct Open {
+    device: String,
+    batch_id: Uuid,
+    writer: BatchWriter,
+    data_path: PathBuf,
+    first: Option<i64>,
+    last: Option<i64>,
+    count: u64,
+    encounters: u64,
+    reviews: u64,
+    seqs: Vec<i64>,
+    payload_schemas: BTreeSet<String>,
+}
+
+struct Batches<'o> {
+    opts: &'o ExportOptions,
+    audit_head: Option<AuditHead>,
+    open: Option<Open>,
+    done: Vec<(WrittenBatch, Vec<i64>)>,
+    /// Batches being made durable in the background, with their temporary names.
+    syncing: Vec<(std::thread::JoinHandle<Result<()>>, PathBuf)>,
+    line: Vec<u8>,
+}
+
+impl Batches<'_> {
+    /// The batch for the next record of `device`, opening a new one when the device changes
+    /// or the batch is full.
+    fn for_device(&mut self, device: &str, seq: i64) -> Result<&mut Open> {
+        let full = self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.device != device || o.count as usize >= self.opts.batch_size.max(1));
+        if full {
+            self.close()?;
+        }
+        if self.open.is_none() {
+            let batch_id = Uuid::now_v7();
+            // The file is named for its range, known only at the end: write under a provisional
+            // name and rename in `close`.
+            let ext = self.extension();
+            let data_path = self.opts.out.join(format!(
+                "{}.open{ext}",
+                manifest::stem(device, Some(seq), None, batch_id)
+            ));
+            let writer = BatchWriter::create(data_path.clone(), self.opts.recipients.as_ref())?;
+            self.open = Some(Open {
+                device: device.to_owned(),
+                batch_id,
+                writer,
+                data_path,
+                first: None,
+                last: None,
+                count: 0,
+                encounters: 0,
+                reviews: 0,
+                seqs: Vec::new(),
+                payload_schemas: BTreeSet::new(),
+            });
+        }
+        Ok(self.open.as_mut().expect("opened above"))
+    }
+
+    fn extension(&self) -> String {
+        let base = match self.opts.format {
+            crate::sync::Format::Ndjson => ".ndjson",
+            crate::sync::Format::Fhir => ".fhir.ndjson",
+        };
+        if self.opts.recipients.is_some() {
+            format!("{base}.age")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// Finish the open batch: its data file is synced, renamed and given its manifest on a
+    /// thread of its own, while the next batch is being written.
+    fn close(&mut self) -> Result<()> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        let (written, unsynced) = open.writer.finish_unsynced()?;
+        let stem = manifest::stem(&open.device, open.first, open.last, open.batch_id);
+        let data_path = self.opts.out.join(format!("{stem}{}", self.extension()));
+        let m = Manifest {
+            schema: MANIFEST_SCHEMA.to_owned(),
+            batch_id: open.batch_id,
+            format: self.opts.format.as_str().to_owned(),
+            record_schema: match self.opts.format {
+                crate::sync::Format::Ndjson => ndjson::RECORD_SCHEMA.to_owned(),
+                crate::sync::Format::Fhir => fhir::RECORD_SCHEMA.to_owned(),
+            },
+            payload_schemas: open.payload_schemas.into_iter().collect(),
+            created_at: ts(Utc::now()),
+            generator: format!("accessline {}", env!("CARGO_PKG_VERSION")),
+            device: open.device.clone(),
+            file: data_path
+                .file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned(),
+            bytes: written.bytes,
+            sha256: written.sha256,
+            content_sha256: written.content_sha256,
+            encryption: self.opts.recipients.as_ref().map(|r| Encryption {
+                scheme: crypto::SCHEME.to_owned(),
+                recipients: r.names(),
+            }),
+            count: open.count,
+            encounters: open.encounters,
+            reviews: open.reviews,
+            first_seq: open.first,
+            last_seq: open.last,
+            audit_head: self.audit_head.clone(),
+        };
+        let manifest_path = self.opts.out.join(format!("{stem}{MANIFEST_SUFFIX}"));
+        let json = m.to_json();
+        let (data, manifest_file) = (data_path.clone(), manifest_path.clone());
+        let partial = unsynced.partial().to_owned();
+        let handle = std::thread::spawn(move || -> Result<()> {
+            unsynced.complete_as(Some(&data))?;
+            write_durably(&manifest_file, json.as_bytes())
+        });
+        self.syncing.push((handle, partial));
+        self.done.push((
+            WrittenBatch {
+                manifest_path,
+                data_path,
+                manifest: m,
+            },
+            open.seqs,
+        ));
+        Ok(())
+    }
+
+    /// Wait for every batch to be on disk under its name.
+    fn wait(&mut self) -> Result<()> {
+        let mut first_error = None;
+        for (handle, partial) in self.syncing.drain(..) {
+            let r = handle
+                .join()
+                .unwrap_or_else(|_| Err(SyncError::Usage("a batch writer thread panicked".into())));
+            if let Err(e) = r {
+                let _ = std::fs::remove_file(&partial);
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Write a small file under a `.partial` name, sync it, rename it into place.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let partial = path.with_file_name(format!(
+        "{}.partial",
+        path.file_name().expect("a file name").to_string_lossy()
+    ));
+    let mut f = std::fs::File::create(&partial).map_err(SyncError::io(&partial))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(SyncError::io(&partial))?;
+    std::fs::rename(&partial, path).map_err(SyncError::io(path))
+}
+
+fn audit_head(store: &Store) -> Result<Option<AuditHead>> {
+    Ok(store.audit_tail(1)?.pop().map(|a| AuditHead {
+        seq: a.seq,
+        hash: a.hash,
+    }))
+}
+
+/// Export as `opts` says; the batches written are recorded in the store (and NDJSON records
+/// move to `exported`) only once every file is complete on disk.
+pub fn export(
+    store: &mut Store,
+    defs: &Definitions,
+    actor: &Actor,
+    opts: &ExportOptions,
+) -> Result<ExportReport> {
+    std::fs::create_dir_all(&opts.out).map_err(SyncError::io(&opts.out))?;
+    if !opts.out.is_dir() {
+        return Err(SyncError::Usage(format!(
+            "{} is not a directory",
+            opts.out.display()
+        )));
+    }
+    let mut batches = Batches {
+        opts,
+        audit_head: audit_head(store)?,
+        open: None,
+        done: Vec::new(),
+        syncing: Vec::new(),
+        line: Vec::with_capacity(1 << 14),
+    };
+    let device = opts.device.as_deref();
+    let result = match opts.format {
+        Format::Ndjson => store.for_each_outbox(opts.selection, device, |rec| {
+            let seq = rec.seq;
+            let mut line = std::mem::take(&mut batches.line);
+            line.clear();
+            let schema = ndjson::encode(&rec, &mut line);
+            let open = batches.for_device(&rec.device, seq)?;
+            open.writer.write_all(&line)?;
+            open.first.get_or_insert(seq);
+            open.last = Some(seq);
+            open.count += 1;
+            match rec.item {
+                OutboxItem::Encounter { .. } => open.encounters += 1,
+                OutboxItem::Review { .. } => open.reviews += 1,
+            }
+            open.seqs.push(seq);
+            open.payload_schemas.insert(schema);
+            batches.line = line;
+            Ok::<(), SyncError>(())
+        }),
+        Format::Fhir => {
+            let mapper = fhir::Mapper::new(defs);
+            store.for_each_finalized(opts.selection, device, |dev, seq, row| {
+                let mut line = std::mem::take(&mut batches.line);
+                line.clear();
+                let schema = mapper.write_bundle(&row, &mut line).map_err(|problem| {
+                    SyncError::Usage(format!(
+                        "encounter {} revision {}: cannot be written as FHIR: {problem}",
+                        row.encounter_id, row.revision
+                    ))
+                })?;
+                let open = batches.for_device(dev, seq)?;
+                open.writer.write_all(&line)?;
+                open.first.get_or_insert(seq);
+                open.last = Some(seq);
+                open.count += 1;
+                open.encounters += 1;
+                open.payload_schemas.insert(schema);
+                batches.line = line;
+                Ok::<(), SyncError>(())
+            })
+        }
+    };
+    let closed = result.and_then(|()| batches.close());
+    let synced = batches.wait();
+    if let Err(e) = closed.and(synced) {
+        // Leave nothing half-written behind; complete batches stay (they are valid files, and
+        // their records are still pending, so the next export carries them again).
+        if let Some(open) = batches.open.take() {
+            drop(open.writer);
+            let _ = std::fs::remove_file(partial_of(&open.data_path));
+        }
+        return Err(e);
+    }
+    sync_dir(&opts.out);
+    let mut report = ExportReport::default();
+    for (written, seqs) in batches.done {
+        let m = &written.manifest;
+        let record = BatchRecord {
+            batch_id: m.batch_id,
+            format: m.format.clone(),
+            device: m.device.clone(),
+            first_seq: m.first_seq,
+            last_seq: m.last_seq,
+            count: m.count,
+            file_name: m.file.clone(),
+            file_sha256: m.sha256.clone(),
+            encrypted: m.encryption.is_some(),
+            created_at: chrono::DateTime::parse_from_rfc3339(&m.created_at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|_| Utc::now()),
+        };
+        // Only the canonical format moves records along: a FHIR export is a copy for another
+        // system and must not stop the hub from receiving them.
+        store.record_export(actor, &record, &seqs, opts.format == Format::Ndjson)?;
+        report.records += m.count;
+        report.batches.push(written);
+    }
+    Ok(report)
+}
+
+fn partial_of(path: &Path) -> PathBuf {
+    path.with_file_name(format!(
+        "{}.partial",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ))
+}
+
+/// Make the renames durable (best effort: not every platform can sync a directory).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
