@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use rand::Rng;
 use serde::Serialize;
 
@@ -359,19 +359,6 @@ fn probit(p: f64) -> f64 {
     }
 }
 
-/// Los Angeles local time (US Pacific rules: DST from the second Sunday of March to the first
-/// Sunday of November, 2 a.m. local), without a time-zone database.
-pub(super) fn pacific(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    let year = t.year();
-    let nth_sunday = |month: u32, n: u8| {
-        NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n).expect("exists")
-    };
-    let start = Utc.from_utc_datetime(&nth_sunday(3, 2).and_hms_opt(10, 0, 0).expect("valid"));
-    let end = Utc.from_utc_datetime(&nth_sunday(11, 1).and_hms_opt(9, 0, 0).expect("valid"));
-    let hours = if (start..end).contains(&t) { -7 } else { -8 };
-    t.with_timezone(&FixedOffset::east_opt(hours * 3600).expect("valid offset"))
-}
-
 /// The stored payload of a finalized encounter, in the shape the screener's application
 /// stores (`tui::call::Call::payload`, read back by the record screen): what was asked and
 /// answered, what the domain decided, and what the screener did. `correction` stays last (see
@@ -456,7 +443,7 @@ pub(super) struct Caller {
 }
 
 pub(super) fn caller<R: Rng>(plan: &Plan, rng: &mut R, received_at: DateTime<Utc>) -> Caller {
-    let local = pacific(received_at);
+    let local = crate::domain::clock::county_time(received_at);
     let profile = Profile::draw(rng);
     let intake = caller::intake(rng, &plan.vocab, &profile, local.date_naive());
     let all = plan.answer_all(&profile, rng);
