@@ -22,6 +22,9 @@ use super::error::{Result, StoreError};
 use super::model::{Actor, SyncState, parse_enum, parse_ts, ts};
 use super::{Store, search};
 
+/// The page cache during an import (negative: KiB), 64 MiB.
+const IMPORT_CACHE_KIB: i64 = -65_536;
+
 /// Which outbox entries an export takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
@@ -488,6 +491,30 @@ impl Store {
         f: impl FnOnce(&mut Importer<'_>) -> std::result::Result<(), E>,
     ) -> std::result::Result<ImportSummary, E> {
         let now = ts(Utc::now());
+        // A batch is one large transaction: with SQLite's default 2 MB page cache it spills
+        // dirty pages to the WAL half-way and re-reads index pages; give it room while it runs.
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(StoreError::from)?;
+        self.conn
+            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
+            .map_err(StoreError::from)?;
+        let result = self.import_batch_in(actor, batch, &now, f);
+        self.conn
+            .pragma_update(None, "cache_size", cache)
+            .map_err(StoreError::from)?;
+        result
+    }
+
+    fn import_batch_in<E: From<StoreError>>(
+        &mut self,
+        actor: &Actor,
+        batch: &BatchRecord,
+        now: &str,
+        f: impl FnOnce(&mut Importer<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<ImportSummary, E> {
+        let now = now.to_owned();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

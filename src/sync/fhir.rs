@@ -101,15 +101,19 @@ impl Bundle {
         );
         ordered.append(obj);
         let url = format!("urn:uuid:{}", derived_uuid(system, value));
-        self.entries.push(json!({
-            "fullUrl": url,
-            "resource": Value::Object(ordered),
-            "request": {
+        // Built by hand: `json!` would deep-copy the resource.
+        let mut entry = Map::new();
+        entry.insert("fullUrl".into(), url.clone().into());
+        entry.insert("resource".into(), Value::Object(ordered));
+        entry.insert(
+            "request".into(),
+            json!({
                 "method": "POST",
                 "url": kind,
                 "ifNoneExist": format!("identifier={system}|{value}"),
-            },
-        }));
+            }),
+        );
+        self.entries.push(Value::Object(entry));
         url
     }
 }
@@ -224,14 +228,16 @@ impl<'d> Mapper<'d> {
         }
         let placement = self.placement(&mut b, row, &p, consent, &patient, &encounter);
         self.referrals(&mut b, row, &p, consent, &patient, &encounter, &placement);
-        let bundle = json!({
-            "resourceType": "Bundle",
-            "identifier": { "system": format!("{SYSTEM}:bundle"), "value": b.key },
-            "type": "transaction",
-            "timestamp": row.finalized_at,
-            "entry": b.entries,
-        });
-        Ok((bundle, schema))
+        let mut bundle = Map::new();
+        bundle.insert("resourceType".into(), "Bundle".into());
+        bundle.insert(
+            "identifier".into(),
+            json!({ "system": format!("{SYSTEM}:bundle"), "value": b.key }),
+        );
+        bundle.insert("type".into(), "transaction".into());
+        bundle.insert("timestamp".into(), row.finalized_at.clone().into());
+        bundle.insert("entry".into(), Value::Array(b.entries));
+        Ok((Value::Object(bundle), schema))
     }
 
     fn patient(&self, b: &mut Bundle, row: &EncounterRow, p: &Value) -> String {
@@ -296,9 +302,17 @@ impl<'d> Mapper<'d> {
             "class": { "system": ACT_CODE, "code": "VR", "display": "virtual" },
             "type": [{ "text": "Behavioral health access line call" }],
             "subject": reference(patient),
-            "period": { "start": row.received_at, "end": row.finalized_at },
         });
         let o = r.as_object_mut().expect("an object");
+        // The call ends when its first revision is signed; an addendum comes later.
+        o.insert(
+            "period".into(),
+            if row.revision == 1 {
+                json!({ "start": row.received_at, "end": row.finalized_at })
+            } else {
+                json!({ "start": row.received_at })
+            },
+        );
         if let Some(t) = row.triage.as_deref() {
             let (code, display) = match t {
                 "emergent" => ("EM", "emergency"),
@@ -359,7 +373,9 @@ impl<'d> Mapper<'d> {
                                 coding.insert("code".into(), o.value.to_string().into());
                             }
                             coding.insert("display".into(), o.label.clone().into());
-                            json!({ "valueCoding": coding })
+                            let mut v = Map::new();
+                            v.insert("valueCoding".into(), Value::Object(coding));
+                            Value::Object(v)
                         }
                         None => json!({ "valueInteger": n }),
                     }
@@ -372,7 +388,7 @@ impl<'d> Mapper<'d> {
             if let Some(d) = def {
                 item.insert("text".into(), d.text.clone().into());
             }
-            item.insert("answer".into(), json!([answer]));
+            item.insert("answer".into(), Value::Array(vec![answer]));
             items.push(Value::Object(item));
         };
         // Definition order when known; otherwise as recorded.
@@ -458,7 +474,7 @@ impl<'d> Mapper<'d> {
             (Some(t), band) => {
                 o.insert("valueInteger".into(), t.into());
                 if let Some(band) = band {
-                    o.insert("interpretation".into(), json!([band]));
+                    o.insert("interpretation".into(), Value::Array(vec![band]));
                 }
             }
             (None, Some(band)) => {
@@ -467,7 +483,7 @@ impl<'d> Mapper<'d> {
             (None, None) => unreachable!("returned above"),
         }
         if let Some(qr) = qr {
-            o.insert("derivedFrom".into(), json!([reference(qr)]));
+            o.insert("derivedFrom".into(), Value::Array(vec![reference(qr)]));
         }
         if inst.is_some_and(|i| i.sud) {
             o.insert("meta".into(), sud_label());
