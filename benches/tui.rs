@@ -244,6 +244,7 @@ fn scenarios() -> Vec<(&'static str, App, [Key; 2])> {
             drafts: 12,
             crisis: 2,
         },
+        sync: Some("sync: 12 pending · 340 exported · 0 acknowledged · 0 conflicts".into()),
     }));
     out.push(("home", home, [key("down"), key("up")]));
 

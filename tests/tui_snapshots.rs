@@ -74,6 +74,7 @@ fn home_screens() {
             drafts: 1,
             crisis: 1,
         },
+        sync: Some("sync: 3 pending · 40 exported · 12 acknowledged · 0 conflicts".into()),
     }));
     insta::assert_snapshot!("home_resume_offer", screen(&h.app, 80, 24));
     h.press(&["n"]); // decline resume

@@ -100,6 +100,8 @@ pub struct HomeData {
     pub drafts: Vec<DraftSummary>,
     pub returned: Vec<Returned>,
     pub today: DayCounts,
+    /// One line on sync state ("sync: 12 pending · 340 exported · …").
+    pub sync: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

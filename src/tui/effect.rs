@@ -63,6 +63,7 @@ pub fn run(
                     drafts: store.drafts_of(&actor.user)?,
                     returned: store.returned_to(&actor.user)?,
                     today: store.day_counts(&actor.user, start_of_day(Utc::now()))?,
+                    sync: Some(store.sync_counts()?.line()),
                 })
             };
             match load() {

@@ -50,6 +50,10 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 " Today: {} finalized · {} in progress · {} crisis",
                 t.finalized, t.drafts, t.crisis
             )),
+            Line::styled(
+                format!(" {}", app.home.sync.as_deref().unwrap_or("")),
+                theme.dim,
+            ),
         ]),
         top,
     );
