@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 
@@ -55,19 +55,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .ok_or_else(|| format!("`{text}` is not a date on the calendar"))
 }
 
-/// The moment a county day begins (midnight in Los Angeles), in UTC. Midnight is never inside
-/// a daylight-saving change (those happen at 2 a.m.), so it is always one definite moment.
-pub fn county_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    // Standard time is UTC-8, daylight time UTC-7: the right one is the one that agrees with
-    // the county clock at that moment.
-    let standard = midnight.and_utc() + Duration::hours(8);
-    if county_time(standard).offset().local_minus_utc() == -8 * 3600 {
-        standard
-    } else {
-        midnight.and_utc() + Duration::hours(7)
-    }
-}
+pub use crate::domain::clock::county_midnight;
 
 /// An inclusive range of county days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! County local time. Business days and "today" are the county's (Los Angeles), whatever time
 //! zone the device is set to, and without a time-zone database on the device.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
 
 /// Los Angeles local time (US Pacific rules: daylight time from 2 a.m. on the second Sunday of
 /// March to 2 a.m. on the first Sunday of November).
@@ -15,6 +15,25 @@ pub fn county_time(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     let end = Utc.from_utc_datetime(&nth_sunday(11, 1).and_hms_opt(9, 0, 0).expect("valid"));
     let hours = if (start..end).contains(&t) { -7 } else { -8 };
     t.with_timezone(&FixedOffset::east_opt(hours * 3600).expect("valid offset"))
+}
+
+/// The moment a county day begins (midnight in Los Angeles), in UTC. Midnight is never inside
+/// a daylight-saving change (those happen at 2 a.m.), so it is always one definite moment.
+pub fn county_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    // Standard time is UTC-8, daylight time UTC-7: the right one is the one that agrees with
+    // the county clock at that moment.
+    let standard = midnight.and_utc() + Duration::hours(8);
+    if county_time(standard).offset().local_minus_utc() == -8 * 3600 {
+        standard
+    } else {
+        midnight.and_utc() + Duration::hours(7)
+    }
+}
+
+/// The county midnight that begins the day `now` falls in.
+pub fn start_of_county_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    county_midnight(county_time(now).date_naive())
 }
 
 #[cfg(test)]

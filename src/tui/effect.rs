@@ -1,22 +1,12 @@
 //! Running effects: the only part of the UI that touches the store or the clock. Each result
 //! comes back as an [`Action`]; a store error becomes a message on screen, never a crash.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::app::{Action, Effect, HomeData};
 use super::review::RecordData;
-use crate::domain::clock::county_time;
+use crate::domain::clock::start_of_county_day;
 use crate::store::{Actor, Store};
-
-/// The start of the county's "today", in UTC, for the home screen's counts.
-fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
-    let local = county_time(now);
-    let midnight = local
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists");
-    now - (local.naive_local() - midnight)
-}
 
 /// Write one report to `dir/name` through a `.partial` file renamed when complete; readable by
 /// the owner only (it holds PHI).
@@ -62,7 +52,7 @@ pub fn run(
                 Ok(HomeData {
                     drafts: store.drafts_of(&actor.user)?,
                     returned: store.returned_to(&actor.user)?,
-                    today: store.day_counts(&actor.user, start_of_day(Utc::now()))?,
+                    today: store.day_counts(&actor.user, start_of_county_day(Utc::now()))?,
                     sync: Some(store.sync_counts()?.line()),
                 })
             };
@@ -188,6 +178,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
 
     #[test]
     fn start_of_day_is_county_midnight() {
@@ -196,7 +187,7 @@ mod tests {
             .with_timezone(&Utc);
         // 07:30 UTC is 23:30 the day before in Los Angeles (UTC-8).
         assert_eq!(
-            start_of_day(now),
+            start_of_county_day(now),
             DateTime::parse_from_rfc3339("2026-11-22T08:00:00Z").unwrap()
         );
     }

@@ -56,9 +56,10 @@ impl DateRange {
             DateRange::Month => 29,
             DateRange::Year => 364,
         };
-        let local = county_time(now);
-        let midnight = local.date_naive().and_hms_opt(0, 0, 0).expect("midnight");
-        Some(now - (local.naive_local() - midnight) - Duration::days(days))
+        let today = county_time(now).date_naive();
+        Some(crate::domain::clock::county_midnight(
+            today - chrono::Days::new(days),
+        ))
     }
 }
 
