@@ -17,6 +17,10 @@ pub struct Cli {
     /// Key bindings to use instead of the defaults (see assets/keymap.toml for the format).
     #[arg(long, global = true, value_name = "FILE")]
     pub keymap: Option<PathBuf>,
+    /// Lock the screen after this many minutes without a key (1–60).
+    #[arg(long, global = true, value_name = "MINUTES", env = "ACCESSLINE_LOCK_AFTER",
+          default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=60))]
+    pub lock_after: u16,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -172,6 +172,7 @@ pub fn tui(
     keymap_file: Option<PathBuf>,
     defs: Definitions,
     review: bool,
+    lock_after: chrono::TimeDelta,
 ) -> ExitCode {
     use std::io::IsTerminal;
     let keymap = match keymap(keymap_file) {
@@ -188,13 +189,19 @@ pub fn tui(
         Ok(p) => p,
         Err(e) => return fail("", e),
     };
-    let store = match Store::open(&path) {
-        Ok(s) => s,
+    let vault = match crate::security::Vault::for_db(&path) {
+        Ok(v) => v,
         Err(e) => return fail("", e),
     };
     start_logging(&path);
     tracing::info!(db = %path.display(), "accessline started");
-    match crate::tui::run(store, defs, keymap, actor(), review) {
+    let start = crate::tui::Start {
+        device: actor().device,
+        review,
+        idle_limit: lock_after,
+    };
+    let backend = crate::tui::effect::Backend::signing_in(path, vault);
+    match crate::tui::run(backend, defs, keymap, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("terminal error: {e}");

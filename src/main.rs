@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let lock_after = chrono::TimeDelta::minutes(i64::from(cli.lock_after));
     match cli.command {
         Some(Command::Assess { file }) => commands::assess(&defs, &file),
         Some(Command::Definitions) => {
@@ -27,7 +28,7 @@ fn main() -> ExitCode {
         Some(Command::Report { report }) => commands::report(cli.db, &defs, report),
         Some(Command::Verify) => commands::verify(cli.db),
         Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
-        Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true),
+        Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true, lock_after),
         Some(Command::Export(args)) => commands::export(cli.db, &defs, args),
         Some(Command::Import {
             files,
@@ -36,6 +37,6 @@ fn main() -> ExitCode {
         }) => commands::import(cli.db, &files, identity, receipts),
         Some(Command::Keys { keys }) => commands::keys(keys),
         Some(Command::Sync { sync }) => commands::sync(cli.db, sync),
-        None => commands::tui(cli.db, cli.keymap, defs, false),
+        None => commands::tui(cli.db, cli.keymap, defs, false, lock_after),
     }
 }

@@ -31,7 +31,7 @@ fn a_routine_call_from_new_call_to_a_finalized_record() {
     answer_step(&mut l, "n", "1"); // PHQ-9 9, GAD-7 7: mild
     let id = l.app.call.as_ref().unwrap().call.id.expect("draft exists");
     // Every answer is already in the store before finalizing.
-    let draft = l.store.load_draft(id).unwrap();
+    let draft = l.store().load_draft(id).unwrap();
     assert_eq!(draft.fields["intake.caller_name"], "Nguyễn Thị Lan");
     assert_eq!(draft.fields["answers.phq9.q9"], 1);
     assert_eq!(draft.cursor.as_ref().unwrap().step, "assessment");
@@ -47,7 +47,7 @@ fn a_routine_call_from_new_call_to_a_finalized_record() {
     assert_eq!(l.app.screen, Screen::Home, "{:?}", l.app.status);
     assert!(l.app.status.as_ref().unwrap().text.contains("finalized"));
 
-    let rec = l.store.encounter(id, None).unwrap();
+    let rec = l.store().encounter(id, None).unwrap();
     assert_eq!(rec.status, Status::Finalized);
     assert_eq!(rec.summary.caller_display, "Nguyễn Thị Lan");
     assert_eq!(rec.summary.language.as_deref(), Some("vi"));
@@ -60,7 +60,7 @@ fn a_routine_call_from_new_call_to_a_finalized_record() {
     assert_eq!(payload["sud_consent"], "given");
     assert_eq!(payload["answers"]["phq9"]["q9"], 1);
     assert_eq!(payload["outcome"]["triage"]["level"], "urgent");
-    assert!(l.store.verify().unwrap().is_ok());
+    assert!(l.store().verify().unwrap().is_ok());
     // The draft's fields are gone, the home screen counts it.
     assert!(l.app.home.drafts.is_empty());
     assert_eq!(l.app.home.today.finalized, 1);
@@ -79,9 +79,12 @@ fn a_crisis_call_is_finalized_with_only_the_safety_step() {
     l.press(&["pagedown"; 7]);
     l.press(&["f", "y"]);
     assert_eq!(l.app.screen, Screen::Home, "{:?}", l.app.status);
-    let page = l.store.list(&Default::default()).unwrap();
+    let page = l.store().list(&Default::default()).unwrap();
     assert_eq!(page.rows.len(), 1);
-    let rec = l.store.encounter(page.rows[0].encounter_id, None).unwrap();
+    let rec = l
+        .store()
+        .encounter(page.rows[0].encounter_id, None)
+        .unwrap();
     assert!(rec.summary.crisis);
     assert_eq!(rec.summary.triage, Some(Triage::Emergent));
     let payload: serde_json::Value = serde_json::from_str(rec.payload.as_ref().unwrap()).unwrap();

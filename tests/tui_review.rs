@@ -4,6 +4,7 @@
 #[path = "common/tui.rs"]
 mod tui;
 
+use accessline::security::Role;
 use accessline::store::{Decision, ReviewState, Risk, Status, Store};
 use accessline::tui::app::{Effect, Overlay, Screen};
 use tui::{Harness, Live, answer_step, screen};
@@ -28,7 +29,7 @@ fn finalized_call(l: &mut Live, name: &str, reason: &str) {
 
 #[test]
 fn queue_filters_search_sort_and_paging_change_the_query() {
-    let mut h = Harness::new();
+    let mut h = Harness::supervisor();
     h.press(&["v"]);
     assert_eq!(h.app.screen, Screen::Queue);
     let last_query = |h: &Harness| match h.effects.iter().rev().find_map(|e| match e {
@@ -93,7 +94,11 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     );
     finalized_call(&mut screener, "Bob Smith", "Cannot sleep");
 
-    let mut sup = Live::as_user(Store::open(&path).unwrap(), "supervisor.lee");
+    let mut sup = Live::as_role(
+        Store::open(&path).unwrap(),
+        "supervisor.lee",
+        Role::Supervisor,
+    );
     sup.press(&["v"]);
     let q = sup.app.queue.as_ref().unwrap();
     assert_eq!(q.rows.len(), 2);
@@ -126,7 +131,7 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     sup.press(&["enter"]);
     assert!(sup.app.overlay.is_none());
     let id = sup.app.record.as_ref().unwrap().id;
-    let reviews = sup.store.reviews(id).unwrap();
+    let reviews = sup.store().reviews(id).unwrap();
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0].decision, Decision::NeedsChanges);
     assert_eq!(reviews[0].reviewer, "supervisor.lee");
@@ -172,7 +177,7 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     assert!(screener.app.home.returned.is_empty());
 
     // Revision 2 supersedes 1 and is back in the supervisor's queue.
-    let revs = screener.store.revisions(id).unwrap();
+    let revs = screener.store().revisions(id).unwrap();
     assert_eq!(revs.len(), 2);
     assert_eq!(revs[1].note.as_deref(), Some("Callback number added"));
     let p: serde_json::Value = serde_json::from_str(revs[1].payload.as_ref().unwrap()).unwrap();
@@ -193,10 +198,10 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
         sup.press(&["down"]);
     }
     sup.press(&["enter", "a", "enter"]);
-    let reviews = sup.store.reviews(id).unwrap();
+    let reviews = sup.store().reviews(id).unwrap();
     assert_eq!(reviews.last().unwrap().decision, Decision::Approved);
     assert_eq!(reviews.last().unwrap().revision, 2);
-    assert!(sup.store.verify().unwrap().is_ok());
+    assert!(sup.store().verify().unwrap().is_ok());
 }
 
 #[test]
@@ -205,6 +210,7 @@ fn queue_pages_forward_and_back() {
     for i in 0..3 {
         finalized_call(&mut l, &format!("Caller {i}"), "Routine question");
     }
+    l.switch_user("supervisor.test", Role::Supervisor);
     l.press(&["v"]);
     l.app.queue.as_mut().unwrap().query.limit = 2;
     l.press(&["ctrl-r"]);
@@ -221,6 +227,7 @@ fn queue_pages_forward_and_back() {
 fn review_screens_snapshots() {
     let mut l = Live::new();
     finalized_call(&mut l, "Ana Torres", "Panic attacks at night");
+    l.switch_user("supervisor.test", Role::Supervisor);
     l.press(&["v"]);
     // Times and ids vary with the real clock in a live store: redact them.
     let redact = |s: String| {
@@ -280,6 +287,7 @@ fn the_dashboard_counts_the_period_and_changes_period_with_one_key() {
     l.press(&["f2", "1", "esc", "pagedown"]);
     answer_step(&mut l, "n", "0");
     l.press(&["alt-8", "f", "y"]);
+    l.switch_user("supervisor.test", Role::Supervisor);
     l.press(&["v", "b"]);
     assert_eq!(l.app.screen, Screen::Dashboard);
     let d = l.app.dashboard.as_ref().unwrap().data.clone().unwrap();
@@ -322,6 +330,7 @@ fn the_dashboard_writes_the_county_reports_beside_the_database() {
         "Zoë Ñandú",
         "Needs a therapist, \"urgent\", = not a formula",
     );
+    l.switch_user("supervisor.test", Role::Supervisor);
     l.press(&["v", "b", "e"]);
     let status = &l.app.status.as_ref().unwrap().text;
     assert!(status.starts_with("Written:"), "{status}");
@@ -346,7 +355,7 @@ fn the_dashboard_writes_the_county_reports_beside_the_database() {
         assert_eq!(mode & 0o077, 0, "reports hold PHI: owner only");
     }
     // An in-memory database has no folder to write beside: a clear message, no files.
-    let mut m = Live::new();
+    let mut m = Live::supervisor();
     m.press(&["v", "b", "e"]);
     assert!(m.app.status.as_ref().unwrap().text.contains("in memory"));
 }

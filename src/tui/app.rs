@@ -9,9 +9,11 @@ use uuid::Uuid;
 
 use super::call::{Call, Step};
 use super::keymap::{Command, Context, Key, Keymap};
+use super::lock::{LockReason, LockView, Secret};
 use super::review::{self, QueueView, RecordData, RecordView};
 use super::text_field::TextField;
 use crate::domain::Definitions;
+use crate::security::{Principal, Role};
 use crate::store::{
     Actor, Cursor, DayCounts, Decision, Draft, DraftSummary, EncounterRecord, Finalized, ListQuery,
     Page, Returned, Review, Summary,
@@ -36,6 +38,10 @@ pub enum Action {
     AmendLoaded(Box<EncounterRecord>),
     Saved,
     Failed(String),
+    /// A sign-in (at start-up or at the lock screen) succeeded.
+    SignedIn(Principal),
+    /// It did not: the reason, fit for the screen.
+    SignInFailed(String),
 }
 
 /// Work for the outside world.
@@ -92,7 +98,30 @@ pub enum Effect {
         note: String,
     },
     Quit,
+    /// Check a PIN: opens the database at start-up, or checks it against the open one.
+    SignIn {
+        user: String,
+        pin: Secret,
+    },
+    /// A brand-new device: the first administrator, the device key, the encrypted database.
+    FirstRun {
+        user: String,
+        display_name: String,
+        pin: Secret,
+    },
+    /// An audit row for something that is not a write.
+    Audit(AccessNote),
 }
+
+/// Audit rows the UI asks for (views are recorded where records are loaded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessNote {
+    Lock,
+    Denied(String),
+}
+
+/// How long without a key before the screen locks (DESIGN 6: automatic lock).
+pub const DEFAULT_IDLE_LOCK: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// What the home screen shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -184,6 +213,16 @@ pub struct App {
     pub defs: Arc<Definitions>,
     pub keymap: Keymap,
     pub actor: Actor,
+    /// The signed-in user's role and name (shown in the header).
+    pub role: Role,
+    pub display_name: String,
+    /// The sign-in / lock screen; while it is up nothing else is drawn or reachable.
+    pub lock: Option<LockView>,
+    /// The last key press, for the idle lock.
+    pub last_input: DateTime<Utc>,
+    pub idle_limit: chrono::TimeDelta,
+    /// `accessline review`: open the queue once a supervisor has signed in.
+    pub review_on_sign_in: bool,
     pub now: DateTime<Utc>,
     pub screen: Screen,
     pub home: HomeData,
@@ -200,11 +239,19 @@ pub struct App {
 }
 
 impl App {
+    /// An App with `actor` signed in as a screener (tests and tools; the program itself starts
+    /// with [`App::signing_in`]).
     pub fn new(defs: Arc<Definitions>, keymap: Keymap, actor: Actor, now: DateTime<Utc>) -> App {
         App {
             defs,
             keymap,
+            display_name: actor.user.clone(),
             actor,
+            role: Role::Screener,
+            lock: None,
+            last_input: now,
+            idle_limit: DEFAULT_IDLE_LOCK,
+            review_on_sign_in: false,
             now,
             screen: Screen::Home,
             home: HomeData::default(),
@@ -220,13 +267,95 @@ impl App {
         }
     }
 
-    /// Effects to run at start-up.
+    /// The program's start: the sign-in screen (or, on a new device, the first administrator's
+    /// form); `actor` carries the device, the user comes from the sign-in.
+    pub fn signing_in(
+        defs: Arc<Definitions>,
+        keymap: Keymap,
+        device: &str,
+        now: DateTime<Utc>,
+        first_run: bool,
+    ) -> App {
+        let mut app = App::new(defs, keymap, Actor::new("", device), now);
+        app.display_name.clear();
+        let reason = if first_run {
+            LockReason::FirstRun
+        } else {
+            LockReason::SignIn
+        };
+        app.lock = Some(LockView::new(reason, None));
+        app
+    }
+
+    pub fn with_role(mut self, role: Role) -> App {
+        self.role = role;
+        self
+    }
+
+    /// Effects to run at start-up (none until someone has signed in).
     pub fn init(&self) -> Vec<Effect> {
-        vec![Effect::LoadHome]
+        if self.signed_in() {
+            vec![Effect::LoadHome]
+        } else {
+            Vec::new()
+        }
+    }
+
+    pub fn signed_in(&self) -> bool {
+        !self.actor.user.is_empty()
+    }
+
+    /// Lock the screen: everything stays in memory (and every answer is already saved), the
+    /// screen shows nothing of it until a PIN is given.
+    pub fn lock_screen(&mut self, reason: LockReason) -> Vec<Effect> {
+        if self.lock.is_some() || !self.signed_in() {
+            return Vec::new();
+        }
+        self.lock = Some(LockView::new(reason, Some(self.actor.user.clone())));
+        // Every answer is saved as typed; the place in the call is saved too.
+        let mut out = self.cursor_effect();
+        out.push(Effect::Audit(AccessNote::Lock));
+        out
+    }
+
+    /// After a sign-in: the same user gets their session back exactly as it was; anyone else
+    /// starts from their own home screen, with nothing of the previous session.
+    fn signed_in_as(&mut self, p: Principal) -> Vec<Effect> {
+        let resumed = self
+            .lock
+            .as_ref()
+            .and_then(|l| l.locked_user.as_deref())
+            .is_some_and(|u| u == p.user);
+        self.lock = None;
+        self.last_input = self.now;
+        self.role = p.role;
+        self.display_name = p.display_name;
+        if resumed {
+            return Vec::new();
+        }
+        self.actor.user = p.user;
+        self.screen = Screen::Home;
+        self.home = HomeData::default();
+        self.home_focus = 0;
+        self.call = None;
+        self.queue = None;
+        self.record = None;
+        self.dashboard = None;
+        self.overlay = None;
+        self.status = None;
+        self.offered_resume = false;
+        let mut out = vec![Effect::LoadHome];
+        if std::mem::take(&mut self.review_on_sign_in) {
+            out.extend(review::open_queue(self));
+        }
+        out
     }
 
     /// The contexts a key is looked up in, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
+        if self.lock.is_some() {
+            return vec![Context::Global, Context::Text];
+        }
         match &self.overlay {
             Some(Overlay::Help { .. }) => return vec![Context::Help, Context::Global],
             Some(Overlay::Crisis { .. }) => {
@@ -279,6 +408,9 @@ impl App {
 
     /// Is a text field taking the keys?
     pub fn text_focused(&self) -> bool {
+        if let Some(l) = &self.lock {
+            return !l.crisis;
+        }
         match &self.overlay {
             Some(Overlay::Decision { .. } | Overlay::AddendumNote(_)) => return true,
             Some(_) => return false,
@@ -312,9 +444,35 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        if matches!(
+            action,
+            Action::Insert(_) | Action::Paste(_) | Action::Command(_)
+        ) {
+            self.last_input = self.now;
+        }
         match action {
             Action::Tick(now) => {
                 self.now = now;
+                if now - self.last_input >= self.idle_limit {
+                    return self.lock_screen(LockReason::Idle);
+                }
+                Vec::new()
+            }
+            Action::SignedIn(p) => self.signed_in_as(p),
+            Action::SignInFailed(why) => {
+                if let Some(l) = self.lock.as_mut() {
+                    l.failed(why);
+                }
+                Vec::new()
+            }
+            Action::Insert(_) | Action::Paste(_) | Action::Command(_) if self.lock.is_some() => {
+                let lock = self.lock.as_mut().expect("locked");
+                match action {
+                    Action::Insert(c) => lock.insert(c),
+                    Action::Paste(text) => lock.paste(&text),
+                    Action::Command(cmd) => return super::lock::command(self, cmd),
+                    _ => {}
+                }
                 Vec::new()
             }
             Action::HomeLoaded(data) => {
@@ -432,6 +590,9 @@ impl App {
     }
 
     fn command(&mut self, cmd: Command) -> Vec<Effect> {
+        if cmd == Command::Lock {
+            return self.lock_screen(LockReason::Manual);
+        }
         // Overlays first: they own the keys while open.
         match self.overlay.clone() {
             Some(Overlay::Help { scroll }) => {

@@ -3,10 +3,113 @@
 
 use chrono::Utc;
 
-use super::app::{Action, Effect, HomeData};
+use std::path::PathBuf;
+
+use super::app::{AccessNote, Action, Effect, HomeData};
 use super::review::RecordData;
 use crate::domain::clock::start_of_county_day;
+use crate::security::{self, AccessEvent, Role, Vault};
 use crate::store::{Actor, Store};
+
+/// What effects run against: the database (once someone has signed in) and the device's key
+/// file.
+pub struct Backend {
+    pub store: Option<Store>,
+    pub vault: Vault,
+    /// Where the database is (or will be created, on first run).
+    pub db: PathBuf,
+}
+
+impl Backend {
+    /// An already-open database (tests, tools).
+    pub fn open(store: Store, vault: Vault) -> Backend {
+        let db = store.path().to_owned();
+        Backend {
+            store: Some(store),
+            vault,
+            db,
+        }
+    }
+
+    /// Nothing open yet: the sign-in opens the database at `db`.
+    pub fn signing_in(db: PathBuf, vault: Vault) -> Backend {
+        Backend {
+            store: None,
+            vault,
+            db,
+        }
+    }
+}
+
+/// Who asks: the signed-in user and their role.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub actor: Actor,
+    pub role: Role,
+}
+
+/// Refuse, on screen and on the record (the audit chain).
+fn denied(store: &mut Store, actor: &Actor, what: &str, message: &str) -> Option<Action> {
+    tracing::warn!(user = %actor.user, what, "access denied");
+    if let Err(e) = store.record_access(
+        actor,
+        AccessEvent::Denied {
+            what: what.to_owned(),
+        },
+    ) {
+        tracing::error!("could not audit a denial: {e}");
+    }
+    Some(Action::Failed(message.to_owned()))
+}
+
+/// A look at a record goes on the record.
+fn viewed(store: &mut Store, actor: &Actor, id: uuid::Uuid) -> Result<(), String> {
+    store
+        .record_access(actor, AccessEvent::View { encounter: id })
+        .map_err(|e| format!("Could not record that you opened this call, so it stays closed: {e}"))
+}
+
+/// Sign-in effects: they may open the database, so they run before there is one.
+fn sign_in(effect: Effect, backend: &mut Backend) -> Action {
+    let now = chrono::Utc::now();
+    let result = match effect {
+        Effect::SignIn { user, pin } => match backend.store.as_mut() {
+            Some(store) => security::verify(&mut backend.vault, store, &user, pin.expose(), now),
+            None => security::sign_in(&mut backend.vault, &backend.db, &user, pin.expose(), now)
+                .map(|(store, p)| {
+                    backend.store = Some(store);
+                    p
+                }),
+        },
+        Effect::FirstRun {
+            user,
+            display_name,
+            pin,
+        } => security::first_run(
+            &mut backend.vault,
+            &backend.db,
+            &user,
+            &display_name,
+            pin.expose(),
+            now,
+        )
+        .map(|(store, p)| {
+            backend.store = Some(store);
+            p
+        }),
+        _ => unreachable!("only sign-in effects come here"),
+    };
+    match result {
+        Ok(p) => {
+            tracing::info!(user = %p.user, role = p.role.as_str(), "signed in");
+            Action::SignedIn(p)
+        }
+        Err(e) => {
+            tracing::warn!("sign-in refused: {e}");
+            Action::SignInFailed(e.to_string())
+        }
+    }
+}
 
 /// Write one report to `dir/name` through a `.partial` file renamed when complete; readable by
 /// the owner only (it holds PHI).
@@ -38,10 +141,36 @@ fn write_report(
 
 pub fn run(
     effect: Effect,
-    store: &mut Store,
-    actor: &Actor,
+    backend: &mut Backend,
+    who: &Who,
     defs: &crate::domain::Definitions,
 ) -> Option<Action> {
+    match effect {
+        Effect::SignIn { .. } | Effect::FirstRun { .. } => return Some(sign_in(effect, backend)),
+        Effect::Quit => return None,
+        _ => {}
+    }
+    let Some(store) = backend.store.as_mut() else {
+        return Some(Action::Failed("Sign in first.".into()));
+    };
+    let actor = &who.actor;
+    let reviewer = who.role.can_review();
+    let supervisor_only = matches!(
+        effect,
+        Effect::LoadQueue(_)
+            | Effect::LoadDashboard { .. }
+            | Effect::LoadRecord(_)
+            | Effect::SaveReview { .. }
+            | Effect::WriteReports { .. }
+    );
+    if supervisor_only && !reviewer {
+        return denied(
+            store,
+            actor,
+            "review",
+            "Review and reports need the supervisor role.",
+        );
+    }
     let failed = |what: &str, e: crate::store::StoreError| {
         tracing::error!("{what}: {e}");
         Some(Action::Failed(format!("{what}: {e}")))
@@ -77,7 +206,16 @@ pub fn run(
             Err(e) => failed("Could not save your place in the call", e),
         },
         Effect::LoadDraft(id) => match store.load_draft(id) {
-            Ok(d) => Some(Action::DraftLoaded(Box::new(d))),
+            Ok(d) if d.screener != actor.user => denied(
+                store,
+                actor,
+                &format!("draft {id}"),
+                "That call is another screener's draft; it stays closed.",
+            ),
+            Ok(d) => match viewed(store, actor, id) {
+                Ok(()) => Some(Action::DraftLoaded(Box::new(d))),
+                Err(why) => Some(Action::Failed(why)),
+            },
             Err(e) => failed("Could not open the draft", e),
         },
         Effect::Finalize {
@@ -144,7 +282,10 @@ pub fn run(
                 })
             };
             match load() {
-                Ok(d) => Some(Action::RecordLoaded(Box::new(d))),
+                Ok(d) => match viewed(store, actor, id) {
+                    Ok(()) => Some(Action::RecordLoaded(Box::new(d))),
+                    Err(why) => Some(Action::Failed(why)),
+                },
                 Err(e) => failed("Could not open the record", e),
             }
         }
@@ -158,7 +299,16 @@ pub fn run(
             Err(e) => failed("NOT SAVED: the review", e),
         },
         Effect::LoadAmend(id) => match store.encounter(id, None) {
-            Ok(rec) => Some(Action::AmendLoaded(Box::new(rec))),
+            Ok(rec) if rec.screener != actor.user => denied(
+                store,
+                actor,
+                &format!("encounter {id}"),
+                "That call was taken by another screener; it stays closed.",
+            ),
+            Ok(rec) => match viewed(store, actor, id) {
+                Ok(()) => Some(Action::AmendLoaded(Box::new(rec))),
+                Err(why) => Some(Action::Failed(why)),
+            },
             Err(e) => failed("Could not open the returned call", e),
         },
         Effect::Addendum {
@@ -171,7 +321,17 @@ pub fn run(
             Ok(done) => Some(Action::Finalized(done)),
             Err(e) => failed("NOT SAVED: the addendum", e),
         },
-        Effect::Quit => None,
+        Effect::Audit(note) => {
+            let event = match note {
+                AccessNote::Lock => AccessEvent::Lock,
+                AccessNote::Denied(what) => AccessEvent::Denied { what },
+            };
+            match store.record_access(actor, event) {
+                Ok(()) => None,
+                Err(e) => failed("Could not write the audit log", e),
+            }
+        }
+        Effect::Quit | Effect::SignIn { .. } | Effect::FirstRun { .. } => None,
     }
 }
 

@@ -58,6 +58,8 @@ pub enum Command {
     Return,
     Dashboard,
     ExportReports,
+    /// Lock the screen now (walking away from the desk).
+    Lock,
     // Text editing, used when a text field has focus.
     TextLeft,
     TextRight,
@@ -137,6 +139,7 @@ impl Command {
             Command::Return => "return with note",
             Command::Dashboard => "dashboard",
             Command::ExportReports => "write reports (CSV)",
+            Command::Lock => "lock screen",
             Command::TextLeft => "cursor left",
             Command::TextRight => "cursor right",
             Command::TextWordLeft => "word left",
@@ -193,6 +196,7 @@ impl Command {
             Command::Return,
             Command::Dashboard,
             Command::ExportReports,
+            Command::Lock,
             Command::TextLeft,
             Command::TextRight,
             Command::TextWordLeft,

@@ -6,6 +6,7 @@ pub mod call;
 pub mod effect;
 pub mod flow;
 pub mod keymap;
+pub mod lock;
 pub mod review;
 pub mod screens;
 pub mod text_field;
@@ -22,38 +23,50 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::crossterm::execute;
 
 use crate::domain::Definitions;
-use crate::store::{Actor, Store};
 use app::{Action, App};
+use effect::{Backend, Who};
 use keymap::{Key, Keymap};
 use theme::Theme;
 
 /// Run effects until none are left, feeding each result back into the app.
-pub fn drain(app: &mut App, store: &mut Store, queue: &mut VecDeque<app::Effect>) {
+pub fn drain(app: &mut App, backend: &mut Backend, queue: &mut VecDeque<app::Effect>) {
     while let Some(eff) = queue.pop_front() {
-        let (actor, defs) = (app.actor.clone(), app.defs.clone());
-        if let Some(action) = effect::run(eff, store, &actor, &defs) {
+        let who = Who {
+            actor: app.actor.clone(),
+            role: app.role,
+        };
+        let defs = app.defs.clone();
+        if let Some(action) = effect::run(eff, backend, &who, &defs) {
             queue.extend(app.update(action));
         }
     }
 }
 
-/// The event loop. The terminal is restored on exit and on panic (ratatui's hook); every
-/// answer is already in the database, so a crash costs at most the keystroke in flight.
+/// How the program starts.
+pub struct Start {
+    pub device: String,
+    /// `accessline review`: open the queue once a supervisor has signed in.
+    pub review: bool,
+    pub idle_limit: chrono::TimeDelta,
+}
+
+/// The event loop. It starts on the sign-in screen; the database is opened by the sign-in.
+/// The terminal is restored on exit and on panic (ratatui's hook); every answer is already in
+/// the database, so a crash costs at most the keystroke in flight.
 pub fn run(
-    mut store: Store,
+    mut backend: Backend,
     defs: Definitions,
     keymap: Keymap,
-    actor: Actor,
-    review_mode: bool,
+    start: Start,
 ) -> io::Result<()> {
     let mut terminal = ratatui::init();
     let _ = execute!(io::stdout(), event::EnableBracketedPaste);
     let theme = Theme::from_env();
-    let mut app = App::new(Arc::new(defs), keymap, actor, Utc::now());
+    let first_run = backend.vault.needs_setup();
+    let mut app = App::signing_in(Arc::new(defs), keymap, &start.device, Utc::now(), first_run);
+    app.idle_limit = start.idle_limit;
+    app.review_on_sign_in = start.review;
     let mut queue: VecDeque<app::Effect> = app.init().into();
-    if review_mode {
-        queue.extend(review::open_queue(&mut app));
-    }
     // Test aid: the end-to-end tests check that a panic restores the terminal, keeps the draft
     // and reaches the log; this key (only when the variable names one) panics on purpose.
     let panic_key: Option<Key> = std::env::var("ACCESSLINE_TEST_PANIC_KEY")
@@ -61,7 +74,14 @@ pub fn run(
         .and_then(|k| k.parse().ok());
     let result = (|| -> io::Result<()> {
         loop {
-            drain(&mut app, &mut store, &mut queue);
+            // A sign-in takes a moment (Argon2): show "Checking…" before it runs.
+            if queue
+                .iter()
+                .any(|e| matches!(e, app::Effect::SignIn { .. } | app::Effect::FirstRun { .. }))
+            {
+                terminal.draw(|f| ui::render(&app, &theme, f))?;
+            }
+            drain(&mut app, &mut backend, &mut queue);
             if app.quit {
                 return Ok(());
             }

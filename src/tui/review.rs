@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::app::{App, Effect, Level, Overlay, Screen};
+use super::app::{AccessNote, App, Effect, Level, Overlay, Screen};
 use super::keymap::Command;
 use super::text_field::TextField;
 use crate::domain::clock::county_time;
@@ -199,6 +199,16 @@ fn cycle<T: Clone + PartialEq>(current: &Option<T>, all: &[T]) -> Option<T> {
 }
 
 pub fn open_queue(app: &mut App) -> Vec<Effect> {
+    if !app.role.can_review() {
+        app.set_status(
+            Level::Error,
+            format!(
+                "Review needs the supervisor role; you are signed in as {}.",
+                app.role.as_str()
+            ),
+        );
+        return vec![Effect::Audit(AccessNote::Denied("review queue".into()))];
+    }
     app.screen = Screen::Queue;
     if app.queue.is_none() {
         app.queue = Some(QueueView::new());

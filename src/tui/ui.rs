@@ -22,6 +22,10 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame) {
         render_too_small(theme, f, area);
         return;
     }
+    if let Some(lock) = &app.lock {
+        screens::lock::render(app, lock, theme, f);
+        return;
+    }
     let [header, steps, body, status, footer] = area.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -255,7 +259,12 @@ pub fn hints(app: &App) -> Vec<Command> {
         cmds.extend([Command::NextField, Command::Confirm]);
     } else {
         cmds.extend(match ctx.get(1) {
-            Some(Context::Home) => vec![Command::NewCall, Command::Confirm, Command::Refresh],
+            Some(Context::Home) => vec![
+                Command::NewCall,
+                Command::Confirm,
+                Command::Refresh,
+                Command::Lock,
+            ],
             Some(Context::Intake) => vec![Command::Down, Command::Right, Command::Toggle],
             Some(Context::Instrument) => {
                 vec![Command::Pick(0), Command::Yes, Command::No, Command::Down]

@@ -6,8 +6,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use accessline::domain::Definitions;
+use accessline::security::{self, KdfParams, Role, Vault};
 use accessline::store::{Actor, Store};
 use accessline::tui::app::{Action, App, Effect};
+use accessline::tui::effect::Backend;
 use accessline::tui::keymap::{Key, Keymap};
 use accessline::tui::theme::Theme;
 use accessline::tui::ui;
@@ -50,8 +52,17 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Harness {
+        Harness::with_app(app())
+    }
+
+    /// Signed in as a supervisor.
+    pub fn supervisor() -> Harness {
+        Harness::with_app(app().with_role(Role::Supervisor))
+    }
+
+    pub fn with_app(app: App) -> Harness {
         let mut h = Harness {
-            app: app(),
+            app,
             effects: Vec::new(),
         };
         h.act(Action::HomeLoaded(Default::default()));
@@ -109,10 +120,14 @@ impl Harness {
     }
 }
 
-/// The App driven against a real (in-memory) store.
+/// The PIN every test user is enrolled with.
+pub const PIN: &str = "246810";
+
+/// The App driven against a real (in-memory) store, with its user enrolled (PIN [`PIN`]) in
+/// an in-memory key vault with cheap Argon2 parameters.
 pub struct Live {
     pub app: App,
-    pub store: Store,
+    pub backend: Backend,
 }
 
 impl Live {
@@ -125,16 +140,63 @@ impl Live {
     }
 
     pub fn as_user(store: Store, user: &str) -> Live {
-        let mut a = app();
+        Live::as_role(store, user, Role::Screener)
+    }
+
+    /// A supervisor on a fresh in-memory database.
+    pub fn supervisor() -> Live {
+        Live::as_role(
+            Store::open_in_memory().unwrap(),
+            "supervisor.test",
+            Role::Supervisor,
+        )
+    }
+
+    pub fn as_role(mut store: Store, user: &str, role: Role) -> Live {
+        let mut vault = Vault::in_memory(KdfParams::insecure_for_tests());
+        enrol(&mut vault, &mut store, user, role);
+        let mut a = app().with_role(role);
         a.actor = Actor::new(user, "desk-01");
-        let mut l = Live { app: a, store };
+        let mut l = Live {
+            app: a,
+            backend: Backend::open(store, vault),
+        };
         let init: VecDeque<Effect> = l.app.init().into();
         l.run(init);
         l
     }
 
+    /// Enrol another user (PIN [`PIN`]) in this session's vault and database.
+    pub fn enrol(&mut self, user: &str, role: Role) {
+        let store = self.backend.store.as_mut().expect("a database");
+        enrol(&mut self.backend.vault, store, user, role);
+    }
+
+    /// Lock the screen (the lock key) and sign in as `user` (enrolled first with `role`), as
+    /// a colleague taking over the desk would.
+    pub fn switch_user(&mut self, user: &str, role: Role) -> &mut Live {
+        self.enrol(user, role);
+        self.press(&["ctrl-l", "backtab", "ctrl-u"]);
+        self.type_text(user);
+        self.press(&["tab"]);
+        self.type_text(PIN);
+        self.press(&["enter"]);
+        assert!(self.app.lock.is_none(), "{:?}", self.app.lock);
+        assert_eq!(self.app.actor.user, user);
+        self
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        self.backend.store.as_mut().expect("a database")
+    }
+
+    pub fn act(&mut self, a: Action) {
+        let q = self.app.update(a).into();
+        self.run(q);
+    }
+
     fn run(&mut self, mut queue: VecDeque<Effect>) {
-        accessline::tui::drain(&mut self.app, &mut self.store, &mut queue);
+        accessline::tui::drain(&mut self.app, &mut self.backend, &mut queue);
     }
 
     pub fn press(&mut self, keys: &[&str]) -> &mut Live {
@@ -161,6 +223,12 @@ impl Live {
         }
         self
     }
+}
+
+fn enrol(vault: &mut Vault, store: &mut Store, user: &str, role: Role) {
+    let admin = Actor::new("admin.test", "desk-01");
+    let name = format!("Test {user}");
+    security::enrol(vault, store, &admin, user, &name, role, PIN, now()).unwrap();
 }
 
 /// The screen as text, `width`×`height`, with the given theme.

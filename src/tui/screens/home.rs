@@ -24,7 +24,7 @@ pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
 
 pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let [top, drafts, returned] = area.layout(&Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(4),
         Constraint::Fill(1),
         Constraint::Fill(1),
     ]));
@@ -54,6 +54,11 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 format!(" {}", app.home.sync.as_deref().unwrap_or("")),
                 theme.dim,
             ),
+            Line::raw(format!(
+                " Signed in: {} ({})",
+                truncate(&app.display_name, 40),
+                app.role.as_str()
+            )),
         ]),
         top,
     );

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod help;
 pub mod home;
 pub mod intake;
+pub mod lock;
 pub mod notices;
 pub mod placement;
 pub mod questions;
