@@ -12,4 +12,5 @@ pub mod questions;
 pub mod queue;
 pub mod record;
 pub mod referral;
+pub mod scores;
 pub mod summary;

@@ -102,39 +102,7 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
     }
     if let Some(o) = &outcome {
         out.push(h("Scores"));
-        for res in o
-            .evaluation
-            .results
-            .iter()
-            .filter(|r| r.applies && r.started)
-        {
-            let title = app
-                .defs
-                .instrument(&res.instrument)
-                .map_or(res.instrument.as_str(), |i| i.short_title.as_str());
-            let style = theme.band(res.band.as_ref());
-            out.push(Line::from(vec![
-                Span::raw(format!(
-                    "  {title} {}",
-                    res.total.map_or(String::new(), |t| format!(
-                        "{t}{}",
-                        res.max.map_or(String::new(), |m| format!("/{m}"))
-                    ))
-                )),
-                Span::styled(
-                    res.band
-                        .as_ref()
-                        .map_or(String::new(), |b| format!(" {}", b.label)),
-                    style,
-                ),
-            ]));
-            for fl in &res.flags {
-                out.push(Line::styled(
-                    format!("    ⚑ {}", fl.message),
-                    theme.risk_moderate,
-                ));
-            }
-        }
+        out.extend(super::scores::lines(&app.defs, &o.evaluation, theme, true));
         out.push(h("Placement"));
         let p = &o.placement;
         out.push(Line::raw(format!(

@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::{App, CallView};
@@ -32,28 +32,7 @@ pub fn render(app: &App, v: &CallView, theme: &Theme, f: &mut Frame, area: Rect)
         l.push(Line::raw(format!(" “{}”", truncate(r, 80))));
     }
     l.push(Line::styled(" Scores", theme.title));
-    for r in o
-        .evaluation
-        .results
-        .iter()
-        .filter(|r| r.applies && r.started)
-    {
-        let title = app
-            .defs
-            .instrument(&r.instrument)
-            .map_or(r.instrument.as_str(), |x| x.short_title.as_str());
-        let total = r.total.map_or(String::new(), |t| format!(" {t}"));
-        let band = r
-            .band
-            .as_ref()
-            .map_or(String::new(), |b| format!(" {}", b.label));
-        let style = theme.band(r.band.as_ref());
-        l.push(Line::from(vec![
-            Span::raw(format!("  {title}{total}")),
-            Span::styled(band, style),
-            Span::styled(if r.complete { "" } else { " (incomplete)" }, theme.dim),
-        ]));
-    }
+    l.extend(super::scores::lines(&app.defs, &o.evaluation, theme, false));
     if call.crisis.opened {
         l.push(Line::styled(" Crisis protocol", theme.crisis));
         for (id, label) in CRISIS_ACTIONS {
