@@ -256,6 +256,50 @@ fn addenda_are_new_revisions_and_the_latest_is_current() {
 }
 
 #[test]
+fn an_addendum_in_progress_is_saved_field_by_field_and_cleared_when_added() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let me = screener();
+    let id = finalized(&mut store, at(5, 9), Risk::Low, "anxiety");
+    store
+        .save_amend_field(&me, id, 1, "intake.callback", &json!("(213) 555-0100"))
+        .unwrap();
+    store
+        .save_amend_field(&me, id, 1, "intake.callback", &json!("(213) 555-0199"))
+        .unwrap();
+    // Saved durably: another connection (a restarted program) reads it.
+    let other = Store::open(&path).unwrap();
+    let saved = other.amend_fields(id, 1).unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved["intake.callback"], "(213) 555-0199");
+    // The finalized revision itself is untouched.
+    assert_eq!(store.encounter(id, Some(1)).unwrap().payload_sha256, {
+        let r = other.encounter(id, Some(1)).unwrap();
+        r.payload_sha256
+    });
+    let s2 = summary(at(5, 9), "Maria Lopez", Risk::Low, "anxiety");
+    store
+        .add_addendum(&me, id, &payload(2), &s2, &versions(), "callback added")
+        .unwrap();
+    assert!(store.amend_fields(id, 1).unwrap().is_empty());
+    // Corrections against a superseded revision, a draft or an unknown id are refused.
+    assert!(matches!(
+        store.save_amend_field(&me, id, 1, "intake.zip", &json!("90012")),
+        Err(StoreError::Invalid { .. })
+    ));
+    let draft = store.start_draft(&me, at(5, 10)).unwrap();
+    assert!(matches!(
+        store.save_amend_field(&me, draft, 1, "intake.zip", &json!("90012")),
+        Err(StoreError::NotFinalized { .. })
+    ));
+    assert!(matches!(
+        store.save_amend_field(&me, uuid::Uuid::now_v7(), 1, "k", &json!(1)),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.verify().unwrap().is_ok());
+}
+
+#[test]
 fn reviews_are_per_revision_and_returned_items_reach_the_screener() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();

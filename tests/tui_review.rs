@@ -151,6 +151,28 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     );
     screener.press(&["alt-1", "down", "down", "down"]);
     screener.type_text("(213) 555-0199");
+    // Each correction is saved as typed: the screener's program stops here (a crash, a power
+    // cut) and a new one opens the returned call with the correction in place.
+    assert_eq!(
+        screener.store().amend_fields(id, 1).unwrap()["intake.callback_number"],
+        "(213) 555-0199"
+    );
+    drop(screener);
+    let mut screener = Live::as_user(Store::open(&path).unwrap(), "screener.kim");
+    screener.press(&["enter"]);
+    assert!(screener.app.call.as_ref().unwrap().amending.is_some());
+    assert_eq!(
+        screener
+            .app
+            .call
+            .as_ref()
+            .unwrap()
+            .call
+            .intake
+            .callback
+            .value(),
+        "(213) 555-0199"
+    );
     screener.press(&["alt-8", "f"]);
     assert!(matches!(
         screener.app.overlay,
@@ -175,6 +197,10 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
         screener.app.status
     );
     assert!(screener.app.home.returned.is_empty());
+    assert!(
+        screener.store().amend_fields(id, 1).unwrap().is_empty(),
+        "the autosaved corrections went with the addendum"
+    );
 
     // Revision 2 supersedes 1 and is back in the supervisor's queue.
     let revs = screener.store().revisions(id).unwrap();

@@ -4,6 +4,7 @@
 //! process waits (busy timeout) instead of failing with "database is locked" half-way through.
 //! Each public write is one transaction: the row, its audit row and its outbox row together.
 
+mod amend;
 mod audit;
 mod dashboard;
 pub mod demo;
@@ -127,6 +128,30 @@ impl Store {
         self.save_field(actor, id, CURSOR_KEY, &value)
     }
 
+    /// Save one correction of a returned encounter as it is entered (the addendum's autosave),
+    /// against the finalized revision it corrects.
+    pub fn save_amend_field(
+        &mut self,
+        actor: &Actor,
+        id: Uuid,
+        base_revision: u32,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<()> {
+        let now = ts(Utc::now());
+        self.write(|tx| amend::save_field(tx, actor, id, base_revision, key, value, &now))
+    }
+
+    /// The corrections saved so far against `base_revision` (empty once the addendum is
+    /// written).
+    pub fn amend_fields(
+        &self,
+        id: Uuid,
+        base_revision: u32,
+    ) -> Result<BTreeMap<String, serde_json::Value>> {
+        amend::fields(&self.conn, id, base_revision)
+    }
+
     pub fn load_draft(&self, id: Uuid) -> Result<Draft> {
         encounters::load_draft(&self.conn, id)
     }
@@ -188,6 +213,7 @@ impl Store {
         };
         self.write(|tx| {
             let done = encounters::add_addendum(tx, actor, &rev)?;
+            amend::clear(tx, id, done.revision - 1)?;
             search::index_text(
                 tx,
                 id,

@@ -2,6 +2,7 @@
 //! [`Effect`]s; the event loop runs them (the only place with I/O) and feeds the results back
 //! as [`Action`]s. So every screen can be tested with no terminal and no database.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -35,7 +36,8 @@ pub enum Action {
     Reviewed(Review),
     DashboardLoaded(Box<crate::store::Dashboard>),
     ReportsWritten(Vec<std::path::PathBuf>),
-    AmendLoaded(Box<EncounterRecord>),
+    /// A returned encounter, with the corrections already saved for its addendum.
+    AmendLoaded(Box<EncounterRecord>, BTreeMap<String, serde_json::Value>),
     Saved,
     Failed(String),
     /// A sign-in (at start-up or at the lock screen) succeeded.
@@ -90,6 +92,13 @@ pub enum Effect {
     },
     /// Load a returned encounter to answer it with an addendum.
     LoadAmend(Uuid),
+    /// Save one correction of an addendum in progress.
+    SaveAmendField {
+        id: Uuid,
+        base_revision: u32,
+        key: String,
+        value: serde_json::Value,
+    },
     Addendum {
         id: Uuid,
         payload: serde_json::Value,
@@ -532,8 +541,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::AmendLoaded(rec) => {
-                self.open_amend(&rec);
+            Action::AmendLoaded(rec, corrections) => {
+                self.open_amend(&rec, &corrections);
                 Vec::new()
             }
             Action::ReportsWritten(paths) => {
@@ -759,7 +768,11 @@ impl App {
 
     /// Open a returned encounter as an addendum: its content as finalized, on the summary,
     /// with the supervisor's note in view.
-    fn open_amend(&mut self, rec: &EncounterRecord) {
+    fn open_amend(
+        &mut self,
+        rec: &EncounterRecord,
+        corrections: &BTreeMap<String, serde_json::Value>,
+    ) {
         let note = self
             .home
             .returned
@@ -777,6 +790,7 @@ impl App {
             rec.encounter_id,
             rec.summary.received_at,
             &payload,
+            corrections,
         );
         let mut view = CallView::new(call);
         view.step = Step::Summary;
@@ -846,9 +860,17 @@ impl App {
             return Vec::new();
         };
         let key = key.into();
-        if v.amending.is_some() {
-            // An addendum is written whole when the screener adds it.
-            return Vec::new();
+        if let Some(a) = &v.amending {
+            // Corrections are saved as entered; the addendum is written whole when added.
+            return match v.call.id {
+                Some(id) => vec![Effect::SaveAmendField {
+                    id,
+                    base_revision: a.revision,
+                    key,
+                    value,
+                }],
+                None => Vec::new(),
+            };
         }
         match v.call.id {
             Some(id) => vec![Effect::SaveField { id, key, value }],

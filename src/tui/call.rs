@@ -634,13 +634,15 @@ impl Call {
         (call, skipped)
     }
 
-    /// A call rebuilt from a finalized payload (to write an addendum). Both the screener UI's
-    /// payload and the demo generator's (one `referral`) are read.
+    /// A call rebuilt from a finalized payload (to write an addendum), with the corrections
+    /// already saved for that addendum on top. Both the screener UI's payload and the demo
+    /// generator's (one `referral`) are read.
     pub fn from_payload(
         defs: &Definitions,
         id: Uuid,
         received_at: DateTime<Utc>,
         payload: &Value,
+        corrections: &BTreeMap<String, Value>,
     ) -> Call {
         let mut fields = BTreeMap::new();
         let intake: Intake = serde_json::from_value(payload["intake"].clone()).unwrap_or_default();
@@ -700,6 +702,7 @@ impl Call {
             other => other.clone(),
         };
         fields.insert(CONSENT_KEY.into(), consent);
+        fields.extend(corrections.iter().map(|(k, v)| (k.clone(), v.clone())));
         Call::from_fields(defs, id, received_at, &fields).0
     }
 

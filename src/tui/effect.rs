@@ -305,8 +305,12 @@ pub fn run(
                 &format!("encounter {id}"),
                 "That call was taken by another screener; it stays closed.",
             ),
-            Ok(rec) => match viewed(store, actor, id) {
-                Ok(()) => Some(Action::AmendLoaded(Box::new(rec))),
+            Ok(rec) => match viewed(store, actor, id).and_then(|()| {
+                store
+                    .amend_fields(id, rec.revision)
+                    .map_err(|e| format!("Could not read the saved corrections: {e}"))
+            }) {
+                Ok(corrections) => Some(Action::AmendLoaded(Box::new(rec), corrections)),
                 Err(why) => Some(Action::Failed(why)),
             },
             Err(e) => failed("Could not open the returned call", e),
@@ -320,6 +324,15 @@ pub fn run(
         } => match store.add_addendum(actor, id, &payload, &summary, &versions, &note) {
             Ok(done) => Some(Action::Finalized(done)),
             Err(e) => failed("NOT SAVED: the addendum", e),
+        },
+        Effect::SaveAmendField {
+            id,
+            base_revision,
+            key,
+            value,
+        } => match store.save_amend_field(actor, id, base_revision, &key, &value) {
+            Ok(()) => None,
+            Err(e) => failed(&format!("NOT SAVED: {key}"), e),
         },
         Effect::Audit(note) => {
             let event = match note {
