@@ -288,6 +288,13 @@ fn scenarios() -> Vec<(&'static str, App, [Key; 2])> {
     assert!(matches!(help.overlay, Some(Overlay::Help { .. })));
     out.push(("help", help, [key("down"), key("up")]));
 
+    // The lock screen over a call in progress, typing the PIN.
+    let mut locked = Screener::new();
+    routine_call_to_summary(&mut locked);
+    locked.press(&["ctrl-l"]);
+    assert!(locked.app.lock.is_some());
+    out.push(("lock screen", locked.app, [char_key('4'), key("backspace")]));
+
     for (name, app, _) in &out {
         let on_call = app.screen == Screen::Call;
         assert_eq!(on_call, !matches!(*name, "home" | "help"), "{name}");
