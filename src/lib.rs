@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod domain;
 pub mod report;
+pub mod security;
 pub mod store;
 pub mod sync;
 pub mod tui;
