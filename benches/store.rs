@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench store` uses a demo database of `ACCESSLINE_BENCH_N` encounters
 //! (default 1,000,000), generated once into `bench-data/` and reused while it exists.
+//! Databases are encrypted (SQLCipher) as in production; `ACCESSLINE_BENCH_PLAINTEXT=1`
+//! measures the same on unencrypted ones, for the cost of encryption (docs/benchmarks.md).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,6 +13,19 @@ use accessline::store::demo::{self, DemoOptions};
 use accessline::store::{Actor, ListFilter, ListQuery, ReviewState, Risk, SortBy, Store, Summary};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
+
+fn plaintext() -> bool {
+    std::env::var("ACCESSLINE_BENCH_PLAINTEXT").is_ok_and(|v| v == "1")
+}
+
+/// Open a benchmark database the way the run asks: encrypted with a fixed key, or not.
+fn open(path: impl AsRef<std::path::Path>) -> Store {
+    if plaintext() {
+        Store::open_unencrypted(path).unwrap()
+    } else {
+        Store::open_keyed(path, &accessline::store::DbKey::from_bytes([7; 32])).unwrap()
+    }
+}
 
 fn bench_n() -> u64 {
     // `cargo test --all-targets` runs each benchmark once as a smoke test (no `--bench`
@@ -28,13 +43,14 @@ fn bench_db() -> PathBuf {
     let n = bench_n();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("store-{n}.db"));
+    let kind = if plaintext() { "plain" } else { "keyed" };
+    let path = dir.join(format!("store-{n}-{kind}.db"));
     if !path.exists() {
-        let partial = dir.join(format!("store-{n}.db.partial"));
+        let partial = dir.join(format!("store-{n}-{kind}.db.partial"));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
         }
-        let mut store = Store::open(&partial).unwrap();
+        let mut store = open(&partial);
         let defs = Definitions::builtin().unwrap();
         let stats = demo::generate(
             &mut store,
@@ -78,7 +94,7 @@ fn writes(c: &mut Criterion) {
     let parent = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     std::fs::create_dir_all(&parent).unwrap();
     let dir = tempfile::tempdir_in(parent).unwrap();
-    let mut store = Store::open(dir.path().join("writes.db")).unwrap();
+    let mut store = open(dir.path().join("writes.db"));
     let me = Actor::new("screener.bench", "bench-desk");
     let draft = store.start_draft(&me, chrono::Utc::now()).unwrap();
     let mut n = 0u64;
@@ -115,7 +131,7 @@ fn writes(c: &mut Criterion) {
 }
 
 fn list(c: &mut Criterion) {
-    let store = Store::open(bench_db()).unwrap();
+    let store = open(bench_db());
     let n = bench_n();
     let mut g = c.benchmark_group(format!("supervisor list over {n}"));
     let first = ListQuery::default();
@@ -198,7 +214,7 @@ fn generation(c: &mut Criterion) {
     g.bench_function(format!("{N} encounters into a new database"), |b| {
         b.iter(|| {
             run += 1;
-            let mut store = Store::open(dir.path().join(format!("gen-{run}.db"))).unwrap();
+            let mut store = open(dir.path().join(format!("gen-{run}.db")));
             demo::generate(
                 &mut store,
                 &defs,

@@ -45,7 +45,7 @@ fn fixture() -> Fixture {
     let root = dir.path().to_owned();
     let device = root.join("device.db");
     let defs = Definitions::builtin().unwrap();
-    let mut store = Store::open(&device).unwrap();
+    let mut store = open_keyed(&device).unwrap();
     demo::generate(
         &mut store,
         &defs,
@@ -105,9 +105,14 @@ fn export_once(
     r.batches.into_iter().map(|b| b.manifest_path).collect()
 }
 
+/// Benchmark databases are encrypted, as in production.
+fn open_keyed(path: impl AsRef<std::path::Path>) -> accessline::store::Result<Store> {
+    Store::open_keyed(path, &accessline::store::DbKey::from_bytes([7; 32]))
+}
+
 fn benches(c: &mut Criterion) {
     let f = fixture();
-    let mut store = Store::open(&f.device).unwrap();
+    let mut store = open_keyed(&f.device).unwrap();
     let mut g = c.benchmark_group("sync");
     g.sample_size(10);
     for (format, name, records) in [
@@ -139,7 +144,7 @@ fn benches(c: &mut Criterion) {
                 || {
                     n += 1;
                     let hub = f.dir.join(format!("hub-{label}-{n}.db"));
-                    Store::open(&hub).unwrap()
+                    open_keyed(&hub).unwrap()
                 },
                 |mut hub| {
                     for file in &files {

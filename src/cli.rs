@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "MINUTES", env = "ACCESSLINE_LOCK_AFTER",
           default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub lock_after: u16,
+    /// Who signs in (default: ACCESSLINE_USER, else the login name). The PIN is read from the
+    /// terminal, or from ACCESSLINE_PIN for scripts; ACCESSLINE_DB_KEY (the device secret)
+    /// runs unattended as `service`. See docs/security.md.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -79,6 +84,24 @@ pub enum Command {
     Sync {
         #[command(subcommand)]
         sync: SyncCommand,
+    },
+    /// Users and roles (admin only). The first `users add NAME --role admin` on a new device
+    /// sets it up: the device secret, the key file, the encrypted database.
+    Users {
+        #[command(subcommand)]
+        users: UsersCommand,
+    },
+    /// Print the audit log (supervisor or admin), tab-separated, oldest first.
+    Audit {
+        /// First county day, inclusive: YYYY-MM-DD (or MM/DD/YYYY).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last county day, inclusive: YYYY-MM-DD (or MM/DD/YYYY).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// Only rows by this user (`--user` is who signs in).
+        #[arg(long = "by", value_name = "NAME", alias = "actor")]
+        by: Option<String>,
     },
     /// Test aid: save answers in a loop, printing each commit (for the kill test).
     #[command(name = "__save-loop", hide = true)]
@@ -184,4 +207,26 @@ pub enum SyncCommand {
         #[arg(required = true, value_name = "RECEIPT")]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Enrol a user; their PIN is typed twice (or ACCESSLINE_NEW_PIN).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["screener", "supervisor", "admin"])]
+        role: String,
+        /// The name shown on screen (default: NAME).
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+    },
+    /// Every user with role, status and lockout.
+    List,
+    /// Disable a user: their key slot is removed and they can no longer sign in.
+    Disable { name: String },
+    /// Give a user a new PIN (typed twice, or ACCESSLINE_NEW_PIN); clears a lockout.
+    ResetPin { name: String },
+    /// Print the device secret (for ACCESSLINE_DB_KEY on hubs and scripts). Guard it like the
+    /// data itself.
+    DbKey,
 }

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (db, user) = (cli.db, cli.user);
     let lock_after = chrono::TimeDelta::minutes(i64::from(cli.lock_after));
     match cli.command {
         Some(Command::Assess { file }) => commands::assess(&defs, &file),
@@ -24,19 +25,23 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Some(Command::Demo { encounters, seed }) => commands::demo(cli.db, &defs, encounters, seed),
-        Some(Command::Report { report }) => commands::report(cli.db, &defs, report),
-        Some(Command::Verify) => commands::verify(cli.db),
-        Some(Command::SaveLoop { limit }) => commands::save_loop(cli.db, limit),
-        Some(Command::Review) => commands::tui(cli.db, cli.keymap, defs, true, lock_after),
-        Some(Command::Export(args)) => commands::export(cli.db, &defs, args),
+        Some(Command::Demo { encounters, seed }) => {
+            commands::demo(db, user, &defs, encounters, seed)
+        }
+        Some(Command::Report { report }) => commands::report(db, user, &defs, report),
+        Some(Command::Verify) => commands::verify(db, user),
+        Some(Command::SaveLoop { limit }) => commands::save_loop(db, user, limit),
+        Some(Command::Review) => commands::tui(db, user, cli.keymap, defs, true, lock_after),
+        Some(Command::Export(args)) => commands::export(db, user, &defs, args),
         Some(Command::Import {
             files,
             identity,
             receipts,
-        }) => commands::import(cli.db, &files, identity, receipts),
+        }) => commands::import(db, user, &files, identity, receipts),
         Some(Command::Keys { keys }) => commands::keys(keys),
-        Some(Command::Sync { sync }) => commands::sync(cli.db, sync),
-        None => commands::tui(cli.db, cli.keymap, defs, false, lock_after),
+        Some(Command::Sync { sync }) => commands::sync(db, user, sync),
+        Some(Command::Users { users }) => commands::users::run(db, user, users),
+        Some(Command::Audit { from, to, by }) => commands::audit::run(db, user, &from, &to, by),
+        None => commands::tui(db, user, cli.keymap, defs, false, lock_after),
     }
 }

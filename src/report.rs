@@ -703,14 +703,17 @@ pub enum Failure {
     BadInput(String),
     /// The database could not be read to the end (exit code 1); no output file is left behind.
     Failed(String),
+    /// Sign-in or the role check refused (the message is already printed): this exit code.
+    Refused(std::process::ExitCode),
 }
 
 /// Run a report: check every argument, open the database read-only, write the CSV to `--out`
 /// (through a temporary file renamed at the end, so a failed run leaves no half report) or to
-/// standard output. `db` is the database path, or the error of finding the default one.
+/// standard output. `db` signs in and opens the database (read-only) once the arguments are
+/// known to be good, or returns the exit code of its refusal.
 pub fn run(
     request: &Request,
-    db: impl FnOnce() -> Result<PathBuf, StoreError>,
+    db: impl FnOnce() -> Result<Store, std::process::ExitCode>,
     defs: &Definitions,
 ) -> Result<Written, Failure> {
     let bad = Failure::BadInput;
@@ -729,8 +732,7 @@ pub fn run(
     {
         return Err(bad(format!("--out {}: is a directory", out.display())));
     }
-    let path = db().map_err(|e| bad(e.to_string()))?;
-    let store = Store::open_read_only(&path).map_err(|e| bad(e.to_string()))?;
+    let store = db().map_err(Failure::Refused)?;
     let write = |w: &mut dyn Write| match &request.kind {
         Kind::InitialRequests => initial_requests(&store, defs, &period, w),
         Kind::Timeliness { detail, .. } => timeliness(&store, &period, as_of, *detail, w),

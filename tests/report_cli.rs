@@ -2,6 +2,9 @@
 //! database built here with known calls (checked cell by cell, read back with an independent
 //! CSV reader), over a demo database (row count, every row parses), and bad arguments.
 
+#[path = "common/keys.rs"]
+mod keys;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -15,6 +18,7 @@ use serde_json::{Value, json};
 
 fn accessline(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_accessline"))
+        .env("ACCESSLINE_DB_KEY", keys::test_key())
         .arg("--db")
         .arg(db)
         .args(args)
@@ -210,7 +214,7 @@ struct Known {
 /// Calls from 28 February to 11 March 2026 (daylight time starts 8 March), a draft, and one
 /// encounter corrected by an addendum.
 fn known_db(path: &Path) -> Known {
-    let mut store = Store::open(path).unwrap();
+    let mut store = keys::open_db(path).unwrap();
     let actor = Actor::new("screener.test", "test-device");
     let versions = BTreeMap::new();
     let mut ids = BTreeMap::new();
@@ -551,6 +555,7 @@ fn initial_requests_log_lists_each_call_once_with_its_disposition() {
     );
     assert_eq!(out.status.code(), Some(2), "--out needs a value");
     let out = Command::new(env!("CARGO_BIN_EXE_accessline"))
+        .env("ACCESSLINE_DB_KEY", keys::test_key())
         .args([
             "report",
             "initial-requests",
@@ -784,7 +789,7 @@ fn reports_over_a_demo_database_cover_every_finalized_call_in_range() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     // The demo's calls are one a minute from 8 a.m. on 6 January 2025 (county time).
-    let store = Store::open_read_only(&db).unwrap();
+    let store = keys::open_db_ro(&db).unwrap();
     let finalized: i64 = store
         .connection()
         .query_row(

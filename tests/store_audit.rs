@@ -12,7 +12,7 @@ use rusqlite::Connection;
 
 /// Three finalized encounters (one reviewed), one draft: 10 audit rows.
 fn sample(path: &Path) -> Vec<uuid::Uuid> {
-    let mut store = Store::open(path).unwrap();
+    let mut store = Store::open_unencrypted(path).unwrap();
     let ids: Vec<_> = (0..3)
         .map(|n| finalized(&mut store, at(10, 9 + n), Risk::Low, "reason"))
         .collect();
@@ -32,7 +32,10 @@ fn tamper(path: &Path, sql: &str) {
 }
 
 fn verify(path: &Path) -> VerifyReport {
-    Store::open_read_only(path).unwrap().verify().unwrap()
+    Store::open_unencrypted_read_only(path)
+        .unwrap()
+        .verify()
+        .unwrap()
 }
 
 #[test]

@@ -1,12 +1,16 @@
 //! `accessline demo` and `accessline verify` as processes: exit codes, output, determinism,
 //! the default database path, and bad input.
 
+#[path = "common/keys.rs"]
+mod keys;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn accessline(args: &[&str], db: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_accessline"));
     cmd.args(args);
+    keys::keyed(&mut cmd);
     if let Some(db) = db {
         cmd.arg("--db").arg(db);
     }
@@ -34,9 +38,14 @@ fn demo_is_deterministic_per_seed_and_verifies() {
             text(&out.stdout)
         );
     }
-    let bytes = |p: &Path| std::fs::read(p).unwrap();
-    assert!(bytes(&a) == bytes(&b), "same seed, same database file");
-    assert!(bytes(&a) != bytes(&c), "another seed, other content");
+    // Encrypted files differ byte for byte (random salt and IVs): compare the content.
+    let content = |p: &Path| {
+        accessline::sync::canonical_dump(&keys::open_db_ro(p).unwrap())
+            .unwrap()
+            .replace(p.to_str().unwrap(), "")
+    };
+    assert!(content(&a) == content(&b), "same seed, same content");
+    assert!(content(&a) != content(&c), "another seed, other content");
     let out = accessline(&["verify"], Some(&a));
     assert!(
         out.status.success(),
@@ -61,6 +70,8 @@ fn verify_exits_non_zero_and_names_each_fault() {
             .success()
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", keys::test_key()))
+        .unwrap();
     let id: String = conn
         .query_row(
             "SELECT encounter_id FROM encounter WHERE status = 'finalized' LIMIT 1",
@@ -127,6 +138,7 @@ fn without_db_the_per_user_data_folder_is_created_and_used() {
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
     let out = Command::new(env!("CARGO_BIN_EXE_accessline"))
+        .env("ACCESSLINE_DB_KEY", keys::test_key())
         .args(["demo", "--encounters", "10"])
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", &data)

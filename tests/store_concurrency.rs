@@ -3,22 +3,24 @@
 
 #[path = "common/store.rs"]
 mod common;
+#[path = "common/keys.rs"]
+mod keys;
 
 use std::process::{Command, Stdio};
 
-use accessline::store::{Actor, Decision, ListFilter, ListQuery, ReviewState, Risk, Store};
+use accessline::store::{Actor, Decision, ListFilter, ListQuery, ReviewState, Risk};
 use common::*;
 use serde_json::json;
 
 #[test]
 fn two_connections_write_and_read_at_once_without_errors() {
     let (_dir, path) = temp_db();
-    Store::open(&path).unwrap();
+    keys::open_db(&path).unwrap();
     const CALLS: usize = 400;
     let screener_side = {
         let path = path.clone();
         std::thread::spawn(move || {
-            let mut store = Store::open(&path).unwrap();
+            let mut store = keys::open_db(&path).unwrap();
             let me = Actor::new("screener.nguyen", "hq-desk-01");
             let mut ops = 0;
             for n in 0..CALLS {
@@ -39,7 +41,7 @@ fn two_connections_write_and_read_at_once_without_errors() {
             ops
         })
     };
-    let mut store = Store::open(&path).unwrap();
+    let mut store = keys::open_db(&path).unwrap();
     let boss = supervisor();
     let (mut ops, mut reviewed) = (0, 0);
     let awaiting = ListQuery {
@@ -87,8 +89,9 @@ fn two_connections_write_and_read_at_once_without_errors() {
 #[test]
 fn a_second_process_writes_while_this_one_does() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = keys::open_db(&path).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_accessline"))
+        .env("ACCESSLINE_DB_KEY", keys::test_key())
         .args(["__save-loop", "--limit", "300", "--db"])
         .arg(&path)
         .stdout(Stdio::piped())

@@ -3,13 +3,15 @@
 
 #[path = "common/store.rs"]
 mod common;
+#[path = "common/keys.rs"]
+mod keys;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use accessline::store::{Status, Store};
+use accessline::store::Status;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
@@ -49,6 +51,7 @@ fn killed_at_random_moments_nothing_reported_as_saved_is_lost() {
     let mut kills_mid_stream = 0;
     for round in 0..ROUNDS {
         let mut child = Command::new(env!("CARGO_BIN_EXE_accessline"))
+            .env("ACCESSLINE_DB_KEY", keys::test_key())
             .args(["__save-loop", "--db"])
             .arg(&path)
             .stdout(Stdio::piped())
@@ -95,7 +98,7 @@ fn killed_at_random_moments_nothing_reported_as_saved_is_lost() {
         }
 
         let store =
-            Store::open(&path).unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
+            keys::open_db(&path).unwrap_or_else(|e| panic!("round {round}: reopening failed: {e}"));
         let report = store.verify().unwrap();
         assert!(report.is_ok(), "round {round} (seed {seed}):\n{report}");
         for id in &reported.finalized {

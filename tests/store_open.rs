@@ -15,14 +15,14 @@ fn bytes(path: &Path) -> Vec<u8> {
 }
 
 fn make_db(path: &Path) {
-    let mut store = Store::open(path).unwrap();
+    let mut store = Store::open_unencrypted(path).unwrap();
     finalized(&mut store, at(3, 9), accessline::store::Risk::Low, "x");
 }
 
 #[test]
 fn a_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Store::open(dir.path()).err().unwrap();
+    let err = Store::open_unencrypted(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::IsDirectory { .. }), "{err}");
     assert!(err.to_string().contains("is a directory"), "{err}");
     assert_eq!(
@@ -37,10 +37,10 @@ fn an_unreadable_file_is_refused() {
     let (_dir, path) = temp_db();
     make_db(&path);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
     assert!(err.to_string().contains("cannot be read"), "{err}");
-    let err = Store::open_read_only(&path).err().unwrap();
+    let err = Store::open_unencrypted_read_only(&path).err().unwrap();
     assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
 }
 
@@ -50,13 +50,13 @@ fn a_read_only_file_is_refused_untouched() {
     make_db(&path);
     let before = bytes(&path);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
     assert!(err.to_string().contains("read-only"), "{err}");
     assert_eq!(bytes(&path), before);
     // Read-only access is what verify needs, and it works on such a file.
     assert!(
-        Store::open_read_only(&path)
+        Store::open_unencrypted_read_only(&path)
             .unwrap()
             .verify()
             .unwrap()
@@ -68,7 +68,7 @@ fn a_read_only_file_is_refused_untouched() {
 fn a_file_that_is_not_sqlite_is_refused_untouched() {
     let (dir, path) = temp_db();
     fs::write(&path, "name,age\nMaria,34\n").unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
     assert!(
         err.to_string().contains("not an accessline database"),
@@ -88,7 +88,7 @@ fn a_file_with_a_sqlite_header_but_garbage_is_refused() {
     let mut junk = b"SQLite format 3\0".to_vec();
     junk.extend(std::iter::repeat_n(0xA5u8, 4096));
     fs::write(&path, &junk).unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
     assert_eq!(bytes(&path), junk);
 }
@@ -103,7 +103,7 @@ fn a_newer_schema_is_refused_not_migrated() {
         .pragma_update(None, "user_version", newer)
         .unwrap();
     let before = bytes(&path);
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(
         matches!(err, StoreError::TooNew { found, supported, .. } if found == newer && supported == SCHEMA_VERSION),
         "{err}"
@@ -111,7 +111,7 @@ fn a_newer_schema_is_refused_not_migrated() {
     assert!(err.to_string().contains("newer accessline"), "{err}");
     assert_eq!(bytes(&path), before);
     assert!(matches!(
-        Store::open_read_only(&path).err().unwrap(),
+        Store::open_unencrypted_read_only(&path).err().unwrap(),
         StoreError::TooNew { .. }
     ));
 }
@@ -123,9 +123,9 @@ fn an_older_schema_is_migrated_by_open_but_not_by_verify() {
         .unwrap()
         .execute_batch("CREATE TABLE t (x); PRAGMA user_version = 0;")
         .unwrap();
-    let err = Store::open_read_only(&path).err().unwrap();
+    let err = Store::open_unencrypted_read_only(&path).err().unwrap();
     assert!(matches!(err, StoreError::TooOld { found: 0, .. }), "{err}");
-    Store::open(&path).unwrap();
+    Store::open_unencrypted(&path).unwrap();
     let v: i64 = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -137,10 +137,10 @@ fn an_older_schema_is_migrated_by_open_but_not_by_verify() {
 fn a_missing_folder_or_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no/such/folder/a.db");
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open_unencrypted(&path).err().unwrap();
     assert!(matches!(err, StoreError::MissingFolder { .. }), "{err}");
     assert!(!dir.path().join("no").exists());
-    let err = Store::open_read_only(dir.path().join("absent.db"))
+    let err = Store::open_unencrypted_read_only(dir.path().join("absent.db"))
         .err()
         .unwrap();
     assert!(matches!(err, StoreError::Missing { .. }), "{err}");
@@ -150,7 +150,7 @@ fn a_missing_folder_or_file_is_named() {
 #[test]
 fn open_sets_wal_full_sync_foreign_keys_and_busy_timeout() {
     let (_dir, path) = temp_db();
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_unencrypted(&path).unwrap();
     let c = store.connection();
     let get = |p: &str| -> String {
         c.query_row(&format!("PRAGMA {p}"), [], |r| {

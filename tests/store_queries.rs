@@ -19,7 +19,7 @@ fn db() -> &'static std::path::Path {
     static DB: OnceLock<(tempfile::TempDir, std::path::PathBuf)> = OnceLock::new();
     &DB.get_or_init(|| {
         let (dir, path) = common::temp_db();
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open_unencrypted(&path).unwrap();
         let defs = Definitions::builtin().unwrap();
         demo::generate(
             &mut store,
@@ -63,7 +63,7 @@ fn risk_rank(r: Risk) -> usize {
 
 #[test]
 fn keyset_pages_walk_every_current_encounter_once_in_order() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let rows = all_pages(&store, ListFilter::default(), SortBy::Time, 97);
     assert_eq!(
         rows.len() as u64,
@@ -121,7 +121,7 @@ fn keyset_pages_walk_every_current_encounter_once_in_order() {
 
 #[test]
 fn filters_agree_with_a_brute_force_scan() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let everything = all_pages(&store, ListFilter::default(), SortBy::Time, 500);
     let mid = everything[everything.len() / 2].received_at;
     let (cell, triage) = (everything[0].cell_chosen, everything[0].triage);
@@ -200,7 +200,7 @@ fn filters_agree_with_a_brute_force_scan() {
 
 #[test]
 fn full_text_search_finds_reasons_and_notes_and_combines_with_filters() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let c = store.connection();
     let brute = |word: &str| -> Vec<String> {
         let mut st = c.prepare(
@@ -264,7 +264,7 @@ fn plan(store: &Store, q: &ListQuery) -> String {
 
 #[test]
 fn list_queries_walk_an_index_instead_of_sorting() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let page = store.list(&ListQuery::default()).unwrap();
     let after = page.next.clone();
     for (sort, index) in [
@@ -321,7 +321,7 @@ fn list_queries_walk_an_index_instead_of_sorting() {
 
 #[test]
 fn a_cursor_from_another_sort_order_is_refused() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let next = store
         .list(&ListQuery {
             limit: 5,
@@ -342,7 +342,7 @@ fn a_cursor_from_another_sort_order_is_refused() {
 
 #[test]
 fn screener_queues_show_drafts_and_returned_items() {
-    let store = Store::open(db()).unwrap();
+    let store = Store::open_unencrypted(db()).unwrap();
     let (mut drafts, mut returned) = (0, 0);
     for (screener, _) in SCREENERS {
         let queue = store.drafts_of(screener).unwrap();

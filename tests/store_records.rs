@@ -17,7 +17,7 @@ fn migrations_validate_and_set_the_schema_version() {
         .validate()
         .expect("every migration applies to an empty database");
     let (_dir, path) = temp_db();
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_unencrypted(&path).unwrap();
     let v: i64 = store
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -28,7 +28,7 @@ fn migrations_validate_and_set_the_schema_version() {
 #[test]
 fn a_draft_resumes_at_the_same_step_and_field() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let me = screener();
     let id = store.start_draft(&me, at(3, 9)).unwrap();
     store
@@ -48,7 +48,7 @@ fn a_draft_resumes_at_the_same_step_and_field() {
     store.save_cursor(&me, id, &cursor).unwrap();
     drop(store);
 
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_unencrypted(&path).unwrap();
     let draft = store.load_draft(id).unwrap();
     assert_eq!(draft.cursor, Some(cursor.clone()));
     assert_eq!(draft.screener, me.user);
@@ -77,7 +77,7 @@ fn a_draft_resumes_at_the_same_step_and_field() {
 #[test]
 fn drafts_are_listed_newest_first_and_anonymous_by_default() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let me = screener();
     let older = store.start_draft(&me, at(3, 9)).unwrap();
     let newer = store.start_draft(&me, at(3, 10)).unwrap();
@@ -109,7 +109,7 @@ fn drafts_are_listed_newest_first_and_anonymous_by_default() {
 #[test]
 fn finalize_locks_the_record_and_queues_it() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let me = screener();
     let id = store.start_draft(&me, at(3, 9)).unwrap();
     store.save_field(&me, id, "intake.age", &json!(34)).unwrap();
@@ -186,7 +186,7 @@ fn finalize_locks_the_record_and_queues_it() {
 #[test]
 fn finalize_without_a_draft_writes_revision_one() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let id = uuid::Uuid::now_v7();
     let s = summary(at(4, 9), "Anonymous", Risk::None, "info only");
     store
@@ -205,7 +205,7 @@ fn finalize_without_a_draft_writes_revision_one() {
 #[test]
 fn addenda_are_new_revisions_and_the_latest_is_current() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let me = screener();
     let id = finalized(&mut store, at(5, 9), Risk::Low, "anxiety");
     let s2 = summary(
@@ -258,7 +258,7 @@ fn addenda_are_new_revisions_and_the_latest_is_current() {
 #[test]
 fn an_addendum_in_progress_is_saved_field_by_field_and_cleared_when_added() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let me = screener();
     let id = finalized(&mut store, at(5, 9), Risk::Low, "anxiety");
     store
@@ -268,7 +268,7 @@ fn an_addendum_in_progress_is_saved_field_by_field_and_cleared_when_added() {
         .save_amend_field(&me, id, 1, "intake.callback", &json!("(213) 555-0199"))
         .unwrap();
     // Saved durably: another connection (a restarted program) reads it.
-    let other = Store::open(&path).unwrap();
+    let other = Store::open_unencrypted(&path).unwrap();
     let saved = other.amend_fields(id, 1).unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved["intake.callback"], "(213) 555-0199");
@@ -302,7 +302,7 @@ fn an_addendum_in_progress_is_saved_field_by_field_and_cleared_when_added() {
 #[test]
 fn reviews_are_per_revision_and_returned_items_reach_the_screener() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let (me, boss) = (screener(), supervisor());
     let id = finalized(&mut store, at(6, 9), Risk::Low, "alcohol use");
     assert!(matches!(
@@ -387,7 +387,7 @@ fn reviews_are_per_revision_and_returned_items_reach_the_screener() {
 #[test]
 fn outbox_numbers_each_device_monotonically_and_tracks_sync_state() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let field = Actor::new("screener.kim", "field-laptop-02");
     let a = finalized(&mut store, at(7, 9), Risk::None, "a");
     let b = store.start_draft(&field, at(7, 10)).unwrap();
@@ -450,7 +450,7 @@ fn refused(conn: &Connection, sql: &str, why: &str) {
 #[test]
 fn finalized_rows_reviews_audit_and_outbox_refuse_change_at_the_sql_level() {
     let (_dir, path) = temp_db();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_unencrypted(&path).unwrap();
     let id = finalized(&mut store, at(8, 9), Risk::Low, "x");
     store
         .add_review(&supervisor(), id, 1, Decision::Approved, None)

@@ -11,6 +11,7 @@ use sync_common::*;
 fn run(args: &[&str], db: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_accessline"));
     cmd.args(args).env_remove("ACCESSLINE_RECIPIENT");
+    keys::keyed(&mut cmd);
     if let Some(db) = db {
         cmd.arg("--db").arg(db);
     }
@@ -91,7 +92,7 @@ fn keys_export_import_and_status_from_the_command_line() {
     // Missing and wrong keys: exit 2, one line, hub unchanged.
     run(&["sync", "status"], Some(&hub)); // no database yet: refused, not created
     assert!(!hub.exists());
-    Store::open(&hub).unwrap();
+    keys::open_db(&hub).unwrap();
     let before = dump(&hub);
     let out = run(&["import", s(&manifest)], Some(&hub));
     assert_eq!(out.status.code(), Some(2));
@@ -176,5 +177,3 @@ fn keys_export_import_and_status_from_the_command_line() {
     let out = run(&["sync", "status"], Some(&dev));
     assert!(text(&out.stdout).contains("0 pending, 0 exported, 19 acknowledged, 0 conflicts"));
 }
-
-use accessline::store::Store;

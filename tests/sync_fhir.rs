@@ -7,7 +7,7 @@ mod sync_common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use accessline::store::{Selection, Store, SyncState};
+use accessline::store::{Selection, SyncState};
 use accessline::sync::{ExportOptions, Format};
 use serde_json::Value;
 use sync_common::*;
@@ -96,7 +96,7 @@ fn bundles_have_the_right_codes_statuses_references_and_consent() {
     assert_eq!(all.len(), 48);
     assert_eq!(report.records, 48);
     let defs = defs();
-    let store = Store::open(&dev).unwrap();
+    let store = keys::open_db(&dev).unwrap();
     let mut loinc_totals: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut seen_emergent = false;
     let mut seen_masked = false;
@@ -319,7 +319,7 @@ fn bundles_have_the_right_codes_statuses_references_and_consent() {
         );
     }
     // A FHIR export is a copy: the records stay pending for the hub.
-    let store = Store::open(&dev).unwrap();
+    let store = keys::open_db(&dev).unwrap();
     assert_eq!(
         store.encounter(ids[1], None).unwrap().sync_state,
         Some(SyncState::Pending)
@@ -389,7 +389,7 @@ fn fhir_batches_encrypt_and_are_not_imported_by_the_hub() {
     let b = &report.batches[0];
     assert!(b.data_path.to_string_lossy().ends_with(".fhir.ndjson.age"));
     assert_eq!(b.manifest.record_schema, "fhir-r4-bundle");
-    let mut store = Store::open(&hub).unwrap();
+    let mut store = keys::open_db(&hub).unwrap();
     let err = accessline::sync::import_file(&mut store, &hub_actor(), &b.manifest_path, None)
         .unwrap_err();
     assert!(err.to_string().contains("FHIR server"), "{err}");
@@ -402,7 +402,7 @@ fn a_hub_exports_fhir_for_what_it_received() {
     device(&dev, 6);
     let report = export(&dev, &plaintext(&dir.path().join("nd"), 100));
     import_all(&hub, &manifests(&report));
-    let mut store = Store::open(&hub).unwrap();
+    let mut store = keys::open_db(&hub).unwrap();
     let fhir = accessline::sync::export(
         &mut store,
         &defs(),

@@ -5,7 +5,7 @@ mod sync_common;
 
 use std::path::{Path, PathBuf};
 
-use accessline::store::{Decision, Store};
+use accessline::store::Decision;
 use accessline::sync::{self, SyncError, crypto::Identities};
 use sync_common::*;
 
@@ -45,14 +45,14 @@ fn try_import(
     file: &Path,
     ids: Option<&Identities>,
 ) -> Result<sync::FileImport, SyncError> {
-    let mut store = Store::open(hub).unwrap();
+    let mut store = keys::open_db(hub).unwrap();
     sync::import_file(&mut store, &hub_actor(), file, ids)
 }
 
 /// Import must fail with a message containing each of `needles`, leaving the hub as it was.
 fn rejected(s: &Setup, needles: &[&str]) -> SyncError {
     let before = dump(&s.hub);
-    let audit_before = Store::open(&s.hub).unwrap().audit_tail(1).unwrap();
+    let audit_before = keys::open_db(&s.hub).unwrap().audit_tail(1).unwrap();
     let err = try_import(&s.hub, &s.manifest, None).unwrap_err();
     let msg = err.to_string();
     for n in needles {
@@ -61,7 +61,7 @@ fn rejected(s: &Setup, needles: &[&str]) -> SyncError {
     assert!(err.is_bad_input(), "{msg}");
     assert_eq!(dump(&s.hub), before, "the hub changed");
     assert_eq!(
-        Store::open(&s.hub).unwrap().audit_tail(1).unwrap(),
+        keys::open_db(&s.hub).unwrap().audit_tail(1).unwrap(),
         audit_before,
         "not even an audit row"
     );
@@ -215,7 +215,7 @@ fn the_wrong_key_or_no_key_is_one_clear_error() {
             "ciphertext leaks `{secret}`"
         );
     }
-    Store::open(&hub).unwrap();
+    keys::open_db(&hub).unwrap();
     let before = dump(&hub);
     let other = Identities::read(&other_key).unwrap();
     let err = try_import(&hub, &b.manifest_path, Some(&other)).unwrap_err();
@@ -269,7 +269,7 @@ fn a_conflicting_revision_is_quarantined_never_applied() {
         (&dev, "from the laptop"),
         (&twin, "from the restored backup"),
     ] {
-        let mut store = Store::open(db).unwrap();
+        let mut store = keys::open_db(db).unwrap();
         let mut p = c.payload.clone();
         p["intake"]["reason"] = serde_json::json!(words);
         store
@@ -278,7 +278,7 @@ fn a_conflicting_revision_is_quarantined_never_applied() {
     }
     // The laptop also reviews its revision 2 and corrects it again (revision 3).
     {
-        let mut store = Store::open(&dev).unwrap();
+        let mut store = keys::open_db(&dev).unwrap();
         store
             .add_review(&supervisor(), target, 2, Decision::Approved, None)
             .unwrap();
@@ -297,12 +297,12 @@ fn a_conflicting_revision_is_quarantined_never_applied() {
     }
     let twin_report = export(&twin, &plaintext(&dir.path().join("twin"), 100));
     import_all(&hub, &manifests(&twin_report));
-    let held_r2 = Store::open(&hub)
+    let held_r2 = keys::open_db(&hub)
         .unwrap()
         .encounter(target, Some(2))
         .unwrap();
     let before_records = {
-        let h = Store::open(&hub).unwrap();
+        let h = keys::open_db(&hub).unwrap();
         (h.revisions(target).unwrap(), h.reviews(target).unwrap())
     };
     let report = export(&dev, &plaintext(&dir.path().join("dev"), 100));
@@ -324,7 +324,7 @@ fn a_conflicting_revision_is_quarantined_never_applied() {
         held_r2.payload_sha256.clone().unwrap()
     );
     assert!(conflicts[0].why.contains("different content"));
-    let h = Store::open(&hub).unwrap();
+    let h = keys::open_db(&hub).unwrap();
     assert_eq!(
         (h.revisions(target).unwrap(), h.reviews(target).unwrap()),
         before_records,

@@ -5,7 +5,7 @@ mod sync_common;
 
 use std::path::PathBuf;
 
-use accessline::store::{Selection, Store, SyncState};
+use accessline::store::{Selection, SyncState};
 use sync_common::*;
 
 #[test]
@@ -26,7 +26,7 @@ fn every_field_arrives_identical_and_the_hub_verifies() {
     assert_eq!(new, report.records);
     assert!(imported.iter().all(|f| f.summary.conflicts.is_empty()));
 
-    let (d, h) = (Store::open(&dev).unwrap(), Store::open(&hub).unwrap());
+    let (d, h) = (keys::open_db(&dev).unwrap(), keys::open_db(&hub).unwrap());
     for id in &ids {
         let (dr, hr) = (d.revisions(*id).unwrap(), h.revisions(*id).unwrap());
         assert_eq!(dr.len(), hr.len());
@@ -90,7 +90,7 @@ fn reimport_changes_no_record() {
     assert_eq!(third[0].summary.new, 0);
     assert_eq!(third[0].summary.already_received, report2.records);
     assert_eq!(dump(&hub), before);
-    assert!(Store::open(&hub).unwrap().verify().unwrap().is_ok());
+    assert!(keys::open_db(&hub).unwrap().verify().unwrap().is_ok());
 }
 
 /// A fixed permutation from a seed (Fisher–Yates with the fixture's generator).
@@ -134,14 +134,14 @@ fn any_import_order_gives_the_same_hub() {
             );
         }
         assert_eq!(dump(&hub), expected, "order {n}");
-        let h = Store::open(&hub).unwrap();
+        let h = keys::open_db(&hub).unwrap();
         assert!(h.verify().unwrap().is_ok());
     }
     // Reversed order parks addenda and reviews until their revision arrives.
     let hub = dir.path().join("partial.db");
     let last = files.last().unwrap().clone();
     let imported = import_all(&hub, &[last]);
-    let counts = Store::open(&hub).unwrap().sync_counts().unwrap();
+    let counts = keys::open_db(&hub).unwrap().sync_counts().unwrap();
     assert_eq!(counts.waiting, imported[0].summary.parked);
 }
 
@@ -160,7 +160,7 @@ fn pending_exports_only_what_was_not_exported_and_an_empty_export_writes_nothing
     assert!(again.batches.is_empty());
     // A new call after the export goes out alone in the next batch.
     {
-        let mut store = Store::open(&dev).unwrap();
+        let mut store = keys::open_db(&dev).unwrap();
         let defs = defs();
         let at = base_time() + chrono::Duration::days(3);
         let c = call(&defs, 99, at);
@@ -174,7 +174,7 @@ fn pending_exports_only_what_was_not_exported_and_an_empty_export_writes_nothing
     let m = &next.batches[0].manifest;
     assert_eq!((m.first_seq, m.last_seq), (Some(14), Some(14)));
     // The reconciliation report lists every record with its state and batch.
-    let store = Store::open(&dev).unwrap();
+    let store = keys::open_db(&dev).unwrap();
     let mut rows = Vec::new();
     store
         .for_each_reconciliation(|r| {
@@ -207,7 +207,7 @@ fn receipts_acknowledge_what_the_hub_holds_and_flag_conflicts() {
     for (db, words) in [(&dev, "laptop"), (&twin, "backup")] {
         let mut p = c.payload.clone();
         p["intake"]["reason"] = serde_json::json!(words);
-        Store::open(db)
+        keys::open_db(db)
             .unwrap()
             .add_addendum(&screener(), ids[1], &p, &c.summary, &defs.versions(), words)
             .unwrap();
@@ -217,13 +217,13 @@ fn receipts_acknowledge_what_the_hub_holds_and_flag_conflicts() {
     let report = export(&dev, &plaintext(&dir.path().join("dev"), 100));
     let imported = import_all(&hub, &manifests(&report));
     assert_eq!(imported[0].summary.conflicts.len(), 1);
-    let hub_store = Store::open(&hub).unwrap();
+    let hub_store = keys::open_db(&hub).unwrap();
     let receipts = dir.path().join("receipts");
     let path = receipt::write(&hub_store, &imported[0], "county-hub", &receipts).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("Caller") && !text.contains(&ids[0].to_string()));
 
-    let mut store = Store::open(&dev).unwrap();
+    let mut store = keys::open_db(&dev).unwrap();
     let done = receipt::apply(&mut store, &path).unwrap();
     let total = report.records;
     assert_eq!((done.acknowledged, done.conflicts), (total - 1, 1));
@@ -245,7 +245,7 @@ fn receipts_acknowledge_what_the_hub_holds_and_flag_conflicts() {
         Some(SyncState::Acknowledged)
     );
     // The receipt of the laptop's batch applied on the twin: its revision 2 is another record.
-    let mut twin_store = Store::open(&twin).unwrap();
+    let mut twin_store = keys::open_db(&twin).unwrap();
     let other = receipt::apply(&mut twin_store, &path).unwrap();
     assert_eq!(other.mismatched.len(), 1);
 }

@@ -97,7 +97,7 @@ fn a_crisis_call_is_finalized_with_only_the_safety_step() {
 fn a_draft_survives_a_restart_and_resumes_where_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.db");
-    let mut l = Live::with_store(Store::open(&path).unwrap());
+    let mut l = Live::with_store(Store::open_unencrypted(&path).unwrap());
     l.press(&["n", "tab", "tab"]);
     l.type_text("Գոհար");
     l.press(&["tab", "tab"]);
@@ -108,7 +108,7 @@ fn a_draft_survives_a_restart_and_resumes_where_it_was() {
     let answers = l.app.call.as_ref().unwrap().call.answers.clone();
     drop(l); // the process ends (nothing is flushed on the way out)
 
-    let mut again = Live::with_store(Store::open(&path).unwrap());
+    let mut again = Live::with_store(Store::open_unencrypted(&path).unwrap());
     assert!(matches!(
         again.app.overlay,
         Some(accessline::tui::app::Overlay::ConfirmResume(_))
@@ -125,10 +125,10 @@ fn a_draft_survives_a_restart_and_resumes_where_it_was() {
 fn a_second_copy_on_the_same_database_sees_the_first_ones_draft() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
-    let mut screener = Live::with_store(Store::open(&path).unwrap());
+    let mut screener = Live::with_store(Store::open_unencrypted(&path).unwrap());
     screener.press(&["n", "tab", "tab"]);
     screener.type_text("Ana");
-    let mut other = Live::with_store(Store::open(&path).unwrap());
+    let mut other = Live::with_store(Store::open_unencrypted(&path).unwrap());
     assert_eq!(other.app.home.drafts.len(), 1);
     // Both keep writing without "database is locked".
     screener.type_text(" María");

@@ -7,6 +7,9 @@
 //! text to appear on that screen: no fixed sleeps, so a slow machine only makes it slower.
 //! A failure prints the screen. No tmux or other tool is needed, only the built binary.
 
+#[path = "common/keys.rs"]
+mod keys;
+
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
@@ -15,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use accessline::domain::placement::Triage;
-use accessline::store::{ListQuery, Status, Store};
+use accessline::store::{ListQuery, Status};
 use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
 
 /// CI machines are slow and shared: waits are generous, and only a failure waits that long.
@@ -64,8 +67,19 @@ impl Tui {
         Tui::spawn_with(db, &[])
     }
 
-    /// `spawn` with extra environment variables.
+    /// `spawn` with extra environment variables, then sign in as [`USER`] (the user name is
+    /// filled in from ACCESSLINE_USER; the PIN is typed on the sign-in screen).
     fn spawn_with(db: &Path, env: &[(&str, &str)]) -> Tui {
+        let mut t = Tui::spawn_raw(db, env);
+        t.wait_for_all(&["Sign in", USER]);
+        t.send(&user_pin());
+        t.send(ENTER);
+        t.wait_gone("PIN or passphrase");
+        t
+    }
+
+    /// The program as started, on its sign-in (or first-run) screen.
+    fn spawn_raw(db: &Path, env: &[(&str, &str)]) -> Tui {
         let pty = native_pty_system()
             .openpty(size(24, 80))
             .expect("open a pseudo-terminal");
@@ -81,6 +95,8 @@ impl Tui {
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.env_remove("ACCESSLINE_TEST_PANIC_KEY");
+        cmd.env_remove("ACCESSLINE_DB_KEY");
+        cmd.env_remove("ACCESSLINE_PIN");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -297,11 +313,28 @@ impl Drop for Tui {
     }
 }
 
-/// A fresh folder with the database path in it.
+/// A fresh folder with the database path in it, set up as an administrator would: the
+/// encrypted database, its key file, and the screener [`USER`] enrolled.
 fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let (dir, db) = empty_dir();
+    keys::provision_admin(&db);
+    assert_eq!(
+        keys::provision_user(&db, USER, accessline::security::Role::Screener),
+        user_pin()
+    );
+    (dir, db)
+}
+
+/// A folder with nothing in it yet (a new device).
+fn empty_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("x.db");
     (dir, db)
+}
+
+/// [`USER`]'s PIN (see `keys::provision_user`).
+fn user_pin() -> String {
+    format!("{USER}-pin")
 }
 
 /// Start the program on `db` and wait for the home screen.
@@ -400,7 +433,7 @@ fn routine_call_from_new_call_to_finalized() {
     quit(&mut t);
 
     // The record, read back through the library.
-    let store = Store::open(&db).expect("open the database after exit");
+    let store = keys::open_db(&db).expect("open the database after exit");
     let rows = store.list(&ListQuery::default()).unwrap().rows;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let row = &rows[0];
@@ -424,6 +457,7 @@ fn routine_call_from_new_call_to_finalized() {
 
     // And the command-line check agrees.
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_accessline"))
+        .env("ACCESSLINE_DB_KEY", keys::test_key())
         .args(["verify", "--db"])
         .arg(&db)
         .output()
@@ -480,7 +514,7 @@ fn crisis_call_from_home_is_recorded_and_finalized_with_only_safety() {
     t.wait_for("Today: 1 finalized · 0 in progress · 1 crisis");
     quit(&mut t);
 
-    let store = Store::open(&db).unwrap();
+    let store = keys::open_db(&db).unwrap();
     let rows = store.list(&ListQuery::default()).unwrap().rows;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0].status, Status::Finalized);
@@ -531,7 +565,7 @@ fn sigkill_mid_call_then_resume_at_the_same_question_with_every_answer() {
 
     // Every answer and the place in the call are already in the database.
     {
-        let store = Store::open(&db).unwrap();
+        let store = keys::open_db(&db).unwrap();
         let drafts = store.drafts_of(USER).unwrap();
         assert_eq!(drafts.len(), 1, "{drafts:#?}");
         let draft = store.load_draft(drafts[0].encounter_id).unwrap();
@@ -651,7 +685,7 @@ fn quit_restores_the_terminal_and_exits_zero() {
             "the terminal is still in raw mode ({mode} is off): {modes:?}"
         );
     }
-    let store = Store::open(&db).unwrap();
+    let store = keys::open_db(&db).unwrap();
     assert_eq!(store.drafts_of(USER).unwrap().len(), 1);
 }
 
@@ -706,5 +740,77 @@ fn a_panic_restores_the_terminal_keeps_the_draft_and_logs_the_report() {
         "Call resumed where you left it.",
         "Name                  Zoë",
     ]);
+    quit(&mut t);
+}
+
+const CTRL_L: &str = "\x0c";
+
+#[test]
+fn first_run_creates_the_administrator_and_an_encrypted_database() {
+    let (_dir, db) = empty_dir();
+    let mut t = Tui::spawn_raw(&db, &[]);
+    t.wait_for_all(&["First administrator", "Nobody is enrolled"]);
+    for (text, next) in [
+        ("admin.pty", TAB),
+        ("Pat Admin", TAB),
+        ("short", TAB),
+        ("short", ENTER),
+    ] {
+        t.send(text);
+        t.send(next);
+    }
+    t.wait_for("a PIN needs at least 8 characters");
+    // The passphrase fields are cleared and have the focus again.
+    t.send("correct horse");
+    t.send(TAB);
+    t.send("correct horse");
+    t.send(ENTER);
+    t.wait_for_all(&["Press n for a new call", "Signed in: Pat Admin (admin)"]);
+    quit(&mut t);
+
+    // Encrypted at rest: no SQLite header, a key file readable by its owner only.
+    let head = std::fs::read(&db).unwrap();
+    assert_ne!(&head[..16], b"SQLite format 3\0", "the database is encrypted");
+    let keys = accessline::security::key_file_path(&db);
+    assert!(keys.exists(), "{} written", keys.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the key file is the owner's only");
+    }
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(&keys).unwrap()).contains("correct horse"),
+        "no passphrase in the key file"
+    );
+
+    // The next start asks to sign in; a wrong passphrase is refused, the right one signs in.
+    let mut t = Tui::spawn_raw(&db, &[("ACCESSLINE_USER", "admin.pty")]);
+    t.wait_for_all(&["Sign in", "admin.pty"]);
+    t.send("wrong passphrase");
+    t.send(ENTER);
+    t.wait_for("unknown user or wrong PIN");
+    t.send("correct horse");
+    t.send(ENTER);
+    t.wait_for("Signed in: Pat Admin (admin)");
+    quit(&mut t);
+}
+
+#[test]
+fn the_lock_key_hides_the_call_and_the_pin_brings_it_back() {
+    let (_dir, db) = temp_db();
+    let mut t = start_home(&db);
+    t.send("n");
+    t.wait_for("Caller details");
+    t.press(&[TAB, TAB]);
+    t.send("Quetzal Marker");
+    t.wait_for("Name                  Quetzal Marker");
+    t.send(CTRL_L);
+    t.wait_for_all(&["Locked.", "their PIN resumes it"]);
+    let shown = t.text();
+    assert!(!shown.contains("Quetzal"), "the caller on the lock screen:\n{shown}");
+    t.send(&user_pin());
+    t.send(ENTER);
+    t.wait_for("Name                  Quetzal Marker");
     quit(&mut t);
 }

@@ -86,7 +86,7 @@ fn queue_filters_search_sort_and_paging_change_the_query() {
 fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
-    let mut screener = Live::as_user(Store::open(&path).unwrap(), "screener.kim");
+    let mut screener = Live::as_user(Store::open_unencrypted(&path).unwrap(), "screener.kim");
     finalized_call(
         &mut screener,
         "Lucía Pérez",
@@ -95,7 +95,7 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
     finalized_call(&mut screener, "Bob Smith", "Cannot sleep");
 
     let mut sup = Live::as_role(
-        Store::open(&path).unwrap(),
+        Store::open_unencrypted(&path).unwrap(),
         "supervisor.lee",
         Role::Supervisor,
     );
@@ -158,7 +158,7 @@ fn a_returned_call_reaches_the_screener_and_comes_back_as_an_addendum() {
         "(213) 555-0199"
     );
     drop(screener);
-    let mut screener = Live::as_user(Store::open(&path).unwrap(), "screener.kim");
+    let mut screener = Live::as_user(Store::open_unencrypted(&path).unwrap(), "screener.kim");
     screener.press(&["enter"]);
     assert!(screener.app.call.as_ref().unwrap().amending.is_some());
     assert_eq!(
@@ -350,7 +350,7 @@ fn the_dashboard_counts_the_period_and_changes_period_with_one_key() {
 fn the_dashboard_writes_the_county_reports_beside_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.db");
-    let mut l = Live::with_store(Store::open(&path).unwrap());
+    let mut l = Live::with_store(Store::open_unencrypted(&path).unwrap());
     finalized_call(
         &mut l,
         "Zoë Ñandú",

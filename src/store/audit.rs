@@ -121,7 +121,8 @@ pub(crate) fn tail(c: &Connection, n: usize) -> Result<Vec<AuditEntry>> {
 /// Every audit row about one encounter (any revision) and its reviews' rows are separate
 /// records; this returns the encounter's own rows, oldest first.
 pub(crate) fn of_encounter(c: &Connection, id: Uuid) -> Result<Vec<AuditEntry>> {
-    let prefix = format!("encounter/{id}/");
+    // `encounter/<id>` (views) and `encounter/<id>/<revision>` (writes).
+    let prefix = format!("encounter/{id}");
     // Range on the index instead of LIKE (LIKE is case-insensitive and would not use it).
     let end = format!("encounter/{id}0");
     let mut st = c.prepare_cached(&format!(

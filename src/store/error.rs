@@ -14,8 +14,18 @@ pub enum StoreError {
     Unreadable { path: PathBuf, reason: String },
     #[error("{path}: the file is read-only; accessline needs to write to its database")]
     ReadOnly { path: PathBuf },
-    #[error("{path}: not an accessline database (not a SQLite file)")]
+    #[error(
+        "{path}: not an accessline database (not a SQLite file), or an encrypted one opened without its key"
+    )]
     NotADatabase { path: PathBuf },
+    #[error(
+        "{path}: the database key is wrong for this database (or the file is not an accessline database); nothing was changed"
+    )]
+    WrongKey { path: PathBuf },
+    #[error("{path}: the database is not encrypted yet; open it with its key to encrypt it")]
+    Unencrypted { path: PathBuf },
+    #[error("{path}: encrypting the database failed, the original is untouched: {problem}")]
+    Encrypt { path: PathBuf, problem: String },
     #[error(
         "{path}: written by a newer accessline (schema version {found}, this program knows up to {supported}); refusing to open it — upgrade accessline"
     )]

@@ -9,10 +9,12 @@ mod audit;
 mod dashboard;
 pub mod demo;
 mod encounters;
+pub mod encrypt;
 mod error;
+mod key;
 mod migrations;
 mod model;
-mod open;
+pub(crate) mod open;
 mod outbox;
 mod queries;
 mod records;
@@ -21,6 +23,7 @@ mod reviews;
 pub mod save_loop;
 mod search;
 mod sync;
+pub(crate) mod users;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -34,6 +37,7 @@ pub use audit::{GENESIS, encounter_record, review_record};
 pub use dashboard::{Dashboard, Timeliness};
 pub use encounters::payload_sha256;
 pub use error::{Result, StoreError};
+pub use key::DbKey;
 pub use migrations::{MIGRATIONS, SCHEMA_VERSION};
 pub use model::{
     ANONYMOUS, Actor, AuditEntry, CALLER_NAME_KEY, CURSOR_KEY, Cursor, Decision, Draft,
@@ -50,6 +54,7 @@ pub use sync::{
     Applied, BatchRecord, Conflict, EncounterRow, ImportSummary, Importer, Incoming, Origin,
     OutboxItem, OutboxRecord, ReconRow, ReviewRow, Selection, SyncCounts,
 };
+pub use users::{AccessEvent, AuditQuery, UserRow};
 pub use verify::{Fault, GUARD_TRIGGERS, VerifyReport};
 
 use encounters::NewRevision;
@@ -58,30 +63,65 @@ use encounters::NewRevision;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Set when this open encrypted a plaintext database: where its plaintext backup is.
+    migrated_backup: Option<PathBuf>,
 }
 
 impl Store {
-    /// Open (creating if needed) and migrate. Bad input is refused before anything is written.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+    /// Open (creating if needed) an encrypted database with its key, and migrate the schema.
+    /// A plaintext database is first encrypted in place, keeping a backup
+    /// ([`Store::migrated_backup`]). A wrong key is [`StoreError::WrongKey`], nothing written.
+    pub fn open_keyed(path: impl AsRef<Path>, key: &DbKey) -> Result<Store> {
         let path = path.as_ref();
+        let mut migrated_backup = None;
+        if open::file_kind(path)? == open::FileKind::Plain {
+            // The same checks as an ordinary open first (a read-only file…).
+            open::check_file(path, true, false)?;
+            migrated_backup = Some(encrypt::encrypt_in_place(path, key)?);
+        }
         Ok(Store {
-            conn: open::open_rw(path)?,
+            conn: open::open_rw(path, Some(key))?,
             path: path.to_owned(),
+            migrated_backup,
         })
     }
 
-    /// Open the per-user database ([`default_db_path`]), creating its folder on first run.
-    pub fn open_default() -> Result<Store> {
-        Store::open(default_db_path()?)
-    }
-
-    /// Open without writing anything (not even a migration): for `verify` and inspection.
-    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+    /// Open an encrypted database without writing anything (not even a migration): for
+    /// `verify`, reports and inspection. A plaintext file is [`StoreError::Unencrypted`].
+    pub fn open_keyed_read_only(path: impl AsRef<Path>, key: &DbKey) -> Result<Store> {
         let path = path.as_ref();
         Ok(Store {
-            conn: open::open_ro(path)?,
+            conn: open::open_ro(path, Some(key))?,
             path: path.to_owned(),
+            migrated_backup: None,
         })
+    }
+
+    /// Open (creating if needed) an UNENCRYPTED database and migrate. For in-process store
+    /// tests and tools only: nothing in production opens a database without its key.
+    pub fn open_unencrypted(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        Ok(Store {
+            conn: open::open_rw(path, None)?,
+            path: path.to_owned(),
+            migrated_backup: None,
+        })
+    }
+
+    /// Open an UNENCRYPTED database without writing anything (tests and tools only).
+    pub fn open_unencrypted_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        Ok(Store {
+            conn: open::open_ro(path, None)?,
+            path: path.to_owned(),
+            migrated_backup: None,
+        })
+    }
+
+    /// When this open encrypted a plaintext database: the plaintext backup it left (PHI in the
+    /// clear: tell the user to check and delete it).
+    pub fn migrated_backup(&self) -> Option<&Path> {
+        self.migrated_backup.as_deref()
     }
 
     pub fn path(&self) -> &Path {
@@ -317,6 +357,7 @@ impl Store {
         Ok(Store {
             conn: open::open_memory()?,
             path: PathBuf::from(":memory:"),
+            migrated_backup: None,
         })
     }
 

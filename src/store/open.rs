@@ -9,10 +9,71 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::error::{Result, StoreError};
+use super::key::DbKey;
 use super::migrations::{MIGRATIONS, SCHEMA_VERSION};
 
-/// The first 16 bytes of every SQLite 3 database file.
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+/// The first 16 bytes of every unencrypted SQLite 3 database file. An encrypted file starts
+/// with its random salt instead.
+pub(crate) const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What the first bytes of a database file say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    /// Absent or empty: a new database.
+    New,
+    /// An unencrypted SQLite file.
+    Plain,
+    /// Anything else: an encrypted database (or not a database at all; only the key tells).
+    Opaque,
+}
+
+/// SQLCipher logs decryption failures to standard error, which would corrupt the screen the
+/// TUI owns; the setting is process-wide, so it is made once.
+fn quiet_sqlcipher() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(c) = Connection::open_in_memory() {
+            let _ = c.execute_batch("PRAGMA cipher_log_level = NONE;");
+        }
+    });
+}
+
+/// Key a freshly opened connection (the first statement on it) and prove the key by reading
+/// the schema: SQLCipher only notices a wrong key at the first read.
+fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<()> {
+    quiet_sqlcipher();
+    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = {};", key.sql_literal().as_str()));
+    conn.execute_batch(&pragma).map_err(|e| map_open(path, e))?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+            Err(StoreError::WrongKey { path: path.into() })
+        }
+        Err(e) => Err(map_open(path, e)),
+    }
+}
+
+pub(crate) fn file_kind(path: &Path) -> Result<FileKind> {
+    let mut head = Vec::with_capacity(16);
+    match File::open(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(FileKind::New),
+        other => other
+            .and_then(|f| f.take(16).read_to_end(&mut head))
+            .map_err(|e| StoreError::Unreadable {
+                path: path.into(),
+                reason: e.to_string(),
+            })?,
+    };
+    Ok(if head.is_empty() {
+        FileKind::New
+    } else if head.as_slice() == SQLITE_HEADER {
+        FileKind::Plain
+    } else {
+        FileKind::Opaque
+    })
+}
 
 /// How long a write waits for another process's write to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,13 +90,16 @@ pub fn default_db_path() -> Result<PathBuf> {
     Ok(dir.join("accessline.db"))
 }
 
-/// Open read-write: check the file, set PRAGMAs, migrate.
-pub(crate) fn open_rw(path: &Path) -> Result<Connection> {
-    check_file(path, true)?;
+/// Open read-write: check the file, key it (if `key`), set PRAGMAs, migrate.
+pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
+    check_file(path, true, key.is_some())?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_open(path, e))?;
+    if let Some(key) = key {
+        apply_key(&conn, key, path)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| map_open(path, e))?;
     // Read the version before changing anything: a newer schema is refused untouched.
@@ -92,13 +156,16 @@ pub(crate) fn open_memory() -> Result<Connection> {
 }
 
 /// Open read-only (for `verify`): nothing is written, not even a migration.
-pub(crate) fn open_ro(path: &Path) -> Result<Connection> {
+pub(crate) fn open_ro(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
     if !path.exists() {
         return Err(StoreError::Missing { path: path.into() });
     }
-    check_file(path, false)?;
+    check_file(path, false, key.is_some())?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| map_open(path, e))?;
+    if let Some(key) = key {
+        apply_key(&conn, key, path)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| map_open(path, e))?;
     let found = user_version(&conn, path)?;
@@ -125,8 +192,9 @@ fn user_version(conn: &Connection, path: &Path) -> Result<i64> {
 }
 
 /// Refuse what SQLite would report obscurely, or only after writing: a directory, a file we
-/// may not read or write, a file that is not SQLite, a missing folder.
-fn check_file(path: &Path, write: bool) -> Result<()> {
+/// may not read or write, a file that is not SQLite, a missing folder. With a key (`keyed`), a
+/// plaintext file is refused as [`StoreError::Unencrypted`] (the caller migrates it).
+pub(crate) fn check_file(path: &Path, write: bool, keyed: bool) -> Result<()> {
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -169,8 +237,12 @@ fn check_file(path: &Path, write: bool) -> Result<()> {
             path: path.into(),
             reason: e.to_string(),
         })?;
-    // An empty file is a new database to SQLite; anything else must carry the header.
-    if !head.is_empty() && head.as_slice() != SQLITE_HEADER {
+    // An empty file is a new database to SQLite; without a key anything else must carry the
+    // header; with a key, the header means "not encrypted yet".
+    if keyed && head.as_slice() == SQLITE_HEADER {
+        return Err(StoreError::Unencrypted { path: path.into() });
+    }
+    if !keyed && !head.is_empty() && head.as_slice() != SQLITE_HEADER {
         return Err(StoreError::NotADatabase { path: path.into() });
     }
     if write {

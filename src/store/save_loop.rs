@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -20,8 +19,7 @@ pub const ANSWERS_PER_ENCOUNTER: u64 = 20;
 
 /// Lines written: `draft <id>`, `saved <n> <id> <key>`, `finalized <id>`. Stops after `limit`
 /// answers if given (the test kills it long before).
-pub fn run(path: &Path, limit: Option<u64>, out: &mut impl Write) -> Result<()> {
-    let mut store = Store::open(path)?;
+pub fn run(mut store: Store, limit: Option<u64>, out: &mut impl Write) -> Result<()> {
     let actor = Actor::new(ACTOR, DEVICE);
     let mut n: u64 = 0;
     loop {

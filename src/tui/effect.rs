@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::app::{AccessNote, Action, Effect, HomeData};
 use super::review::RecordData;
 use crate::domain::clock::start_of_county_day;
-use crate::security::{self, AccessEvent, Role, Vault};
+use crate::security::{self, AccessEvent, DbKey, Role, Vault};
 use crate::store::{Actor, Store};
 
 /// What effects run against: the database (once someone has signed in) and the device's key
@@ -18,6 +18,9 @@ pub struct Backend {
     pub vault: Vault,
     /// Where the database is (or will be created, on first run).
     pub db: PathBuf,
+    /// `ACCESSLINE_DB_KEY`: a database made by an unattended tool gets its first administrator
+    /// with this device secret instead of a new one.
+    pub env_key: Option<DbKey>,
 }
 
 impl Backend {
@@ -28,15 +31,17 @@ impl Backend {
             store: Some(store),
             vault,
             db,
+            env_key: None,
         }
     }
 
     /// Nothing open yet: the sign-in opens the database at `db`.
-    pub fn signing_in(db: PathBuf, vault: Vault) -> Backend {
+    pub fn signing_in(db: PathBuf, vault: Vault, env_key: Option<DbKey>) -> Backend {
         Backend {
             store: None,
             vault,
             db,
+            env_key,
         }
     }
 }
@@ -85,9 +90,10 @@ fn sign_in(effect: Effect, backend: &mut Backend) -> Action {
             user,
             display_name,
             pin,
-        } => security::first_run(
+        } => security::first_run_with_key(
             &mut backend.vault,
             &backend.db,
+            backend.env_key.as_ref(),
             &user,
             &display_name,
             pin.expose(),

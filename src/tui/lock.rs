@@ -144,6 +144,16 @@ impl LockView {
         }
     }
 
+    /// The user name given on the command line: filled in, the PIN is what's asked.
+    pub fn prefill_user(&mut self, user: &str) {
+        self.user.set(user);
+        self.focus = self
+            .fields()
+            .iter()
+            .position(|f| *f == LockField::Pin)
+            .unwrap_or(0);
+    }
+
     pub fn insert(&mut self, c: char) {
         if !self.busy {
             let f = self.focused();

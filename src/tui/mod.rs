@@ -45,6 +45,8 @@ pub fn drain(app: &mut App, backend: &mut Backend, queue: &mut VecDeque<app::Eff
 /// How the program starts.
 pub struct Start {
     pub device: String,
+    /// `--user` / `ACCESSLINE_USER`: the sign-in form's user name, filled in.
+    pub user: Option<String>,
     /// `accessline review`: open the queue once a supervisor has signed in.
     pub review: bool,
     pub idle_limit: chrono::TimeDelta,
@@ -66,6 +68,9 @@ pub fn run(
     let mut app = App::signing_in(Arc::new(defs), keymap, &start.device, Utc::now(), first_run);
     app.idle_limit = start.idle_limit;
     app.review_on_sign_in = start.review;
+    if let (Some(lock), Some(user), false) = (app.lock.as_mut(), &start.user, first_run) {
+        lock.prefill_user(user);
+    }
     let mut queue: VecDeque<app::Effect> = app.init().into();
     // Test aid: the end-to-end tests check that a panic restores the terminal, keeps the draft
     // and reaches the log; this key (only when the variable names one) panics on purpose.

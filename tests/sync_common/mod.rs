@@ -3,13 +3,16 @@
 //! addenda and supervisor reviews; helpers to export and import.
 #![allow(dead_code)]
 
+#[path = "../common/keys.rs"]
+pub mod keys;
+
 use std::path::{Path, PathBuf};
 
 use accessline::domain::Definitions;
 use accessline::domain::instrument::ItemKind;
 use accessline::domain::outcome::{Intake, Outcome, OutcomeInput};
 use accessline::domain::scoring::{AnswerValue, Answers};
-use accessline::store::{Actor, Decision, Selection, Store, Summary};
+use accessline::store::{Actor, Decision, Selection, Summary};
 use accessline::sync::{self, ExportOptions, ExportReport, Format, crypto::Recipients};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -194,7 +197,7 @@ pub fn base_time() -> DateTime<Utc> {
 /// (after a supervisor returned it), every 3rd is approved. Returns the encounter ids.
 pub fn device(path: &Path, n: u64) -> Vec<Uuid> {
     let defs = defs();
-    let mut store = Store::open(path).unwrap();
+    let mut store = keys::open_db(path).unwrap();
     let versions = defs.versions();
     let mut ids = Vec::new();
     for i in 0..n {
@@ -258,7 +261,7 @@ pub fn encrypted(out: &Path, batch_size: usize, recipient: &str) -> ExportOption
 }
 
 pub fn export(db: &Path, opts: &ExportOptions) -> ExportReport {
-    let mut store = Store::open(db).unwrap();
+    let mut store = keys::open_db(db).unwrap();
     sync::export(&mut store, &defs(), &screener(), opts).unwrap()
 }
 
@@ -273,7 +276,7 @@ pub fn manifests(report: &ExportReport) -> Vec<PathBuf> {
 
 /// Import files into the hub at `hub`, panicking on any rejected file.
 pub fn import_all(hub: &Path, files: &[PathBuf]) -> Vec<sync::FileImport> {
-    let mut store = Store::open(hub).unwrap();
+    let mut store = keys::open_db(hub).unwrap();
     files
         .iter()
         .map(|f| sync::import_file(&mut store, &hub_actor(), f, None).unwrap())
@@ -281,13 +284,13 @@ pub fn import_all(hub: &Path, files: &[PathBuf]) -> Vec<sync::FileImport> {
 }
 
 pub fn dump(db: &Path) -> String {
-    sync::canonical_dump(&Store::open(db).unwrap()).unwrap()
+    sync::canonical_dump(&keys::open_db(db).unwrap()).unwrap()
 }
 
 /// A copy of a database (with its WAL checkpointed first).
 pub fn copy_db(from: &Path, to: &Path) {
     {
-        let store = Store::open(from).unwrap();
+        let store = keys::open_db(from).unwrap();
         store
             .connection()
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -11,7 +11,7 @@ const N: u64 = 2_000;
 const SEED: u64 = 20_250_106;
 
 fn demo(dir: &tempfile::TempDir, name: &str, seed: u64, n: u64) -> Store {
-    let mut store = Store::open(dir.path().join(name)).unwrap();
+    let mut store = Store::open_unencrypted(dir.path().join(name)).unwrap();
     let defs = Definitions::builtin().unwrap();
     let stats = generate(
         &mut store,
@@ -368,7 +368,7 @@ fn the_bulk_writer_writes_what_the_store_s_own_write_paths_write() {
     let calls = (0..CALLS)
         .map(|i| generate_one(&defs, &plan, SEED, i))
         .collect();
-    let mut live = Store::open(dir.path().join("live.db")).unwrap();
+    let mut live = Store::open_unencrypted(dir.path().join("live.db")).unwrap();
     reference::write(&mut live, &definitions, calls);
     for (table, key) in [
         ("encounter", "encounter_id, revision"),

@@ -7,17 +7,27 @@ use std::process::ExitCode;
 
 use crate::domain::Definitions;
 use crate::store::demo::{self, DemoOptions};
-use crate::store::{Store, StoreError, default_db_path, save_loop};
+use crate::store::{StoreError, default_db_path, save_loop};
 
-/// Bad input (a file, an argument): nothing was changed.
+pub mod audit;
+pub mod session;
+pub mod users;
+
+use session::{Mode, Need};
+
+/// Bad input (a file, an argument), a refused sign-in or a missing role: nothing was changed.
 pub const BAD_INPUT: u8 = 2;
 
-fn db_path(db: Option<PathBuf>) -> Result<PathBuf, StoreError> {
+pub(crate) fn db_path(db: Option<PathBuf>) -> Result<PathBuf, StoreError> {
     db.map_or_else(default_db_path, Ok)
 }
 
-fn fail(what: &str, e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("accessline {what}: {e}");
+pub(crate) fn fail(what: &str, e: impl std::fmt::Display) -> ExitCode {
+    if what.is_empty() {
+        eprintln!("accessline: {e}");
+    } else {
+        eprintln!("accessline {what}: {e}");
+    }
     ExitCode::from(BAD_INPUT)
 }
 
@@ -46,10 +56,16 @@ pub fn assess(defs: &Definitions, file: &str) -> ExitCode {
     }
 }
 
-pub fn demo(db: Option<PathBuf>, defs: &Definitions, encounters: u64, seed: u64) -> ExitCode {
-    let mut store = match db_path(db).and_then(Store::open) {
-        Ok(s) => s,
-        Err(e) => return fail("demo", e),
+pub fn demo(
+    db: Option<PathBuf>,
+    user: Option<String>,
+    defs: &Definitions,
+    encounters: u64,
+    seed: u64,
+) -> ExitCode {
+    let mut store = match session::open(db, user, "demo", Need::Admin, Mode::ReadWrite) {
+        Ok(s) => s.store,
+        Err(code) => return code,
     };
     match demo::generate(&mut store, defs, &DemoOptions { encounters, seed }) {
         Ok(s) => {
@@ -74,12 +90,19 @@ pub fn demo(db: Option<PathBuf>, defs: &Definitions, encounters: u64, seed: u64)
     }
 }
 
-pub fn verify(db: Option<PathBuf>) -> ExitCode {
-    let store = match db_path(db).and_then(Store::open_read_only) {
-        Ok(s) => s,
-        Err(e) => return fail("verify", e),
+pub fn verify(db: Option<PathBuf>, user: Option<String>) -> ExitCode {
+    let store = match session::open(db, user, "verify", Need::Review, Mode::ReadOnly) {
+        Ok(s) => s.store,
+        Err(code) => return code,
     };
     println!("database: {}", store.path().display());
+    let backup = crate::store::encrypt::backup_path(store.path());
+    if backup.exists() {
+        eprintln!(
+            "accessline verify: warning: {} is the unencrypted copy kept when the database was encrypted; it holds PHI in the clear — delete it once the database is checked",
+            backup.display()
+        );
+    }
     match store.verify() {
         Ok(report) => {
             println!("{report}");
@@ -96,30 +119,15 @@ pub fn verify(db: Option<PathBuf>) -> ExitCode {
     }
 }
 
-pub fn save_loop(db: Option<PathBuf>, limit: Option<u64>) -> ExitCode {
-    let path = match db_path(db) {
-        Ok(p) => p,
-        Err(e) => return fail("__save-loop", e),
+pub fn save_loop(db: Option<PathBuf>, user: Option<String>, limit: Option<u64>) -> ExitCode {
+    let store = match session::open(db, user, "__save-loop", Need::Any, Mode::ReadWrite) {
+        Ok(s) => s.store,
+        Err(code) => return code,
     };
-    match save_loop::run(&path, limit, &mut std::io::stdout().lock()) {
+    match save_loop::run(store, limit, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail("__save-loop", e),
     }
-}
-
-/// Who is at the keyboard until sign-in exists: `ACCESSLINE_USER`, else the login name; the
-/// device is the host name.
-fn actor() -> crate::store::Actor {
-    let user = std::env::var("ACCESSLINE_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "screener".into());
-    let device = std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "device".into());
-    crate::store::Actor::new(user, device)
 }
 
 /// Logs go to a file beside the database, never to the screen the UI owns; no PHI is logged
@@ -169,6 +177,7 @@ fn keymap(file: Option<PathBuf>) -> Result<crate::tui::keymap::Keymap, String> {
 
 pub fn tui(
     db: Option<PathBuf>,
+    user: Option<String>,
     keymap_file: Option<PathBuf>,
     defs: Definitions,
     review: bool,
@@ -189,18 +198,34 @@ pub fn tui(
         Ok(p) => p,
         Err(e) => return fail("", e),
     };
+    // Everything that can be refused before the screen starts is refused here, in plain
+    // words: an unreadable key file, a malformed ACCESSLINE_DB_KEY, an encrypted database
+    // whose key file is missing.
     let vault = match crate::security::Vault::for_db(&path) {
         Ok(v) => v,
         Err(e) => return fail("", e),
     };
+    let env_key = match session::env_key() {
+        Ok(k) => k,
+        Err(e) => return fail("", e),
+    };
+    if vault.needs_setup() && env_key.is_none() {
+        match crate::security::setup_state(&vault, &path) {
+            crate::security::AuthError::NotSetUp => {}
+            other => return fail("", other),
+        }
+    }
     start_logging(&path);
     tracing::info!(db = %path.display(), "accessline started");
     let start = crate::tui::Start {
-        device: actor().device,
+        device: crate::security::device_name(),
+        user: user
+            .or_else(|| std::env::var("ACCESSLINE_USER").ok())
+            .filter(|u| !u.trim().is_empty()),
         review,
         idle_limit: lock_after,
     };
-    let backend = crate::tui::effect::Backend::signing_in(path, vault);
+    let backend = crate::tui::effect::Backend::signing_in(path, vault, env_key);
     match crate::tui::run(backend, defs, keymap, start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -213,7 +238,12 @@ pub fn tui(
 
 /// `accessline report`: see `crate::report` and docs/reports.md. Exit 2 (nothing written) on a
 /// bad argument or a missing database, 1 if the database cannot be read to the end.
-pub fn report(db: Option<PathBuf>, defs: &Definitions, kind: crate::cli::ReportKind) -> ExitCode {
+pub fn report(
+    db: Option<PathBuf>,
+    user: Option<String>,
+    defs: &Definitions,
+    kind: crate::cli::ReportKind,
+) -> ExitCode {
     use crate::cli::ReportKind;
     use crate::report::{Failure, Kind, Request};
     let (period, kind) = match kind {
@@ -230,7 +260,11 @@ pub fn report(db: Option<PathBuf>, defs: &Definitions, kind: crate::cli::ReportK
         to: period.to,
         out: period.out,
     };
-    match crate::report::run(&request, || db_path(db), defs) {
+    let open = || match session::open(db, user, "report", Need::Review, Mode::ReadOnly) {
+        Ok(s) => Ok(s.store),
+        Err(code) => Err(code),
+    };
+    match crate::report::run(&request, open, defs) {
         Ok(done) => {
             if let Some(out) = &request.out {
                 eprintln!(
@@ -248,6 +282,7 @@ pub fn report(db: Option<PathBuf>, defs: &Definitions, kind: crate::cli::ReportK
             ExitCode::SUCCESS
         }
         Err(Failure::BadInput(e)) => fail("report", e),
+        Err(Failure::Refused(code)) => code,
         Err(Failure::Failed(e)) => {
             eprintln!("accessline report: {e}");
             ExitCode::FAILURE
@@ -277,7 +312,12 @@ fn sync_fail(what: &str, e: &crate::sync::SyncError) -> ExitCode {
 }
 
 /// `accessline export`: see `crate::sync::export` and docs/sync.md.
-pub fn export(db: Option<PathBuf>, defs: &Definitions, args: crate::cli::ExportArgs) -> ExitCode {
+pub fn export(
+    db: Option<PathBuf>,
+    user: Option<String>,
+    defs: &Definitions,
+    args: crate::cli::ExportArgs,
+) -> ExitCode {
     use crate::sync::{ExportOptions, Format, crypto::Recipients};
     let path = match existing_db(db, "export") {
         Ok(p) => p,
@@ -303,10 +343,12 @@ pub fn export(db: Option<PathBuf>, defs: &Definitions, args: crate::cli::ExportA
             "exports leave the device encrypted: pass --recipient FILE|age1… (the county's public key, or set ACCESSLINE_RECIPIENT), or --plaintext to write PHI unencrypted",
         );
     }
-    let mut store = match Store::open(&path) {
+    let session = match session::open(Some(path), user, "export", Need::Any, Mode::ReadWrite) {
         Ok(s) => s,
-        Err(e) => return fail("export", e),
+        Err(code) => return code,
     };
+    let actor = session.actor();
+    let mut store = session.store;
     let opts = ExportOptions {
         format: match args.format {
             crate::cli::ExportFormat::Ndjson => Format::Ndjson,
@@ -323,7 +365,7 @@ pub fn export(db: Option<PathBuf>, defs: &Definitions, args: crate::cli::ExportA
         batch_size: args.batch_size,
     };
     let started = std::time::Instant::now();
-    match crate::sync::export(&mut store, defs, &actor(), &opts) {
+    match crate::sync::export(&mut store, defs, &actor, &opts) {
         Ok(report) => {
             for b in &report.batches {
                 let m = &b.manifest;
@@ -370,24 +412,22 @@ pub fn export(db: Option<PathBuf>, defs: &Definitions, args: crate::cli::ExportA
 /// quarantined as a conflict, else 0.
 pub fn import(
     db: Option<PathBuf>,
+    user: Option<String>,
     files: &[PathBuf],
     identity: Option<PathBuf>,
     receipts: Option<PathBuf>,
 ) -> ExitCode {
     use crate::sync::crypto::Identities;
-    let path = match db_path(db) {
-        Ok(p) => p,
-        Err(e) => return fail("import", e),
-    };
     let identities = match identity.as_deref().map(Identities::read).transpose() {
         Ok(i) => i,
         Err(e) => return sync_fail("import", &e),
     };
-    let mut store = match Store::open(&path) {
+    let session = match session::open(db, user, "import", Need::Admin, Mode::ReadWrite) {
         Ok(s) => s,
-        Err(e) => return fail("import", e),
+        Err(code) => return code,
     };
-    let actor = actor();
+    let actor = session.actor();
+    let mut store = session.store;
     let (mut rejected, mut conflicts, mut failed) = (0, 0, false);
     for file in files {
         match crate::sync::import_file(&mut store, &actor, file, identities.as_ref()) {
@@ -483,19 +523,19 @@ pub fn keys(cmd: crate::cli::KeysCommand) -> ExitCode {
 }
 
 /// `accessline sync status`: read-only.
-pub fn sync(db: Option<PathBuf>, cmd: crate::cli::SyncCommand) -> ExitCode {
+pub fn sync(db: Option<PathBuf>, user: Option<String>, cmd: crate::cli::SyncCommand) -> ExitCode {
     use std::io::Write;
     let list = match cmd {
         crate::cli::SyncCommand::Status { list } => list,
-        crate::cli::SyncCommand::Ack { files } => return ack(db, &files),
+        crate::cli::SyncCommand::Ack { files } => return ack(db, user, &files),
     };
     let path = match existing_db(db, "sync status") {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let store = match Store::open_read_only(&path) {
-        Ok(s) => s,
-        Err(e) => return fail("sync status", e),
+    let store = match session::open(Some(path), user, "sync status", Need::Any, Mode::ReadOnly) {
+        Ok(s) => s.store,
+        Err(code) => return code,
     };
     let report = (|| -> Result<(), crate::sync::SyncError> {
         let out = &mut std::io::stdout().lock();
@@ -589,14 +629,14 @@ pub fn sync(db: Option<PathBuf>, cmd: crate::cli::SyncCommand) -> ExitCode {
 }
 
 /// `accessline sync ack`: every receipt in its own transaction.
-fn ack(db: Option<PathBuf>, files: &[PathBuf]) -> ExitCode {
+fn ack(db: Option<PathBuf>, user: Option<String>, files: &[PathBuf]) -> ExitCode {
     let path = match existing_db(db, "sync ack") {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut store = match Store::open(&path) {
-        Ok(s) => s,
-        Err(e) => return fail("sync ack", e),
+    let mut store = match session::open(Some(path), user, "sync ack", Need::Any, Mode::ReadWrite) {
+        Ok(s) => s.store,
+        Err(code) => return code,
     };
     let mut code = ExitCode::SUCCESS;
     for file in files {
