@@ -351,6 +351,11 @@ pub fn export(db: Option<PathBuf>, defs: &Definitions, args: crate::cli::ExportA
                         ""
                     }
                 );
+                // 42 CFR Part 2: say how many left without their substance-use details.
+                println!(
+                    "export: substance-use details withheld (no consent recorded) from {} of the encounter revisions written",
+                    report.sud_withheld
+                );
             }
             ExitCode::SUCCESS
         }
