@@ -78,6 +78,11 @@ fn keys_export_import_and_status_from_the_command_line() {
         stdout.contains("19 records") && stdout.contains("now `exported`"),
         "{stdout}"
     );
+    // 6 of the 10 calls (and 1 of the 2 addenda) have no consent recorded (42 CFR Part 2).
+    assert!(
+        stdout.contains("substance-use details withheld (no consent recorded) from 7 of"),
+        "{stdout}"
+    );
     let manifest = std::fs::read_dir(&batches)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -82,6 +82,8 @@ const SUD_CATEGORIES: &[&str] = &[
     "sud_residential",
     "otp",
     "withdrawal_management",
+    "residential_dual",
+    "mh_cod",
 ];
 
 #[test]

@@ -400,6 +400,11 @@ pub fn export(
                         ""
                     }
                 );
+                // 42 CFR Part 2: say how many left without their substance-use details.
+                println!(
+                    "export: substance-use details withheld (no consent recorded) from {} of the encounter revisions written",
+                    report.sud_withheld
+                );
             }
             ExitCode::SUCCESS
         }

@@ -710,6 +710,44 @@ impl Store {
         })
     }
 
+    /// A stored revision's payload and its hash (for computing what an export sent of it).
+    pub fn revision_payload(
+        &self,
+        encounter_id: Uuid,
+        revision: u32,
+    ) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT payload, payload_sha256 FROM encounter
+                 WHERE encounter_id = ?1 AND revision = ?2",
+            )?
+            .query_row(params![encounter_id.to_string(), revision], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// The encounter revision behind one of this database's outbox entries, if it is one.
+    pub fn outbox_encounter(&self, device: &str, seq: i64) -> Result<Option<(Uuid, u32)>> {
+        let row: Option<(String, u32)> = self
+            .conn
+            .prepare_cached(
+                "SELECT encounter_id, revision FROM outbox
+                 WHERE device = ?1 AND seq = ?2 AND kind = 'encounter'",
+            )?
+            .query_row(params![device, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(id, rev)| {
+            Uuid::parse_str(&id)
+                .map(|u| (u, rev))
+                .map_err(|_| StoreError::Corrupt {
+                    what: format!("encounter id `{id}`"),
+                })
+        })
+        .transpose()
+    }
+
     /// The payload hash of the record behind one of this database's outbox entries (an
     /// encounter revision's, or a review's canonical payload's).
     pub fn outbox_record_sha256(&self, device: &str, seq: i64) -> Result<Option<String>> {

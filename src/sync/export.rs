@@ -2,7 +2,7 @@
 //! files with manifests, then record the batches (and, for NDJSON, move what was written to
 //! `exported`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use super::crypto::{self, BatchWriter, Recipients};
 use super::manifest::{self, AuditHead, Encryption, MANIFEST_SCHEMA, MANIFEST_SUFFIX, Manifest};
+use super::withhold::SudPolicy;
 use super::{Result, SyncError, fhir, ndjson};
 use crate::domain::Definitions;
-use crate::store::{Actor, BatchRecord, OutboxItem, Selection, Store, ts};
+use crate::store::{Actor, BatchRecord, OutboxItem, Selection, Store, StoreError, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -57,6 +58,8 @@ pub struct ExportReport {
     pub batches: Vec<WrittenBatch>,
     /// Records written, over all batches.
     pub records: u64,
+    /// Encounter revisions written with their substance-use details withheld (no consent).
+    pub sud_withheld: u64,
 }
 
 /// A batch being filled.
@@ -70,6 +73,7 @@ struct Open {
     count: u64,
     encounters: u64,
     reviews: u64,
+    sud_withheld: u64,
     seqs: Vec<i64>,
     payload_schemas: BTreeSet<String>,
 }
@@ -115,6 +119,7 @@ impl Batches<'_> {
                 count: 0,
                 encounters: 0,
                 reviews: 0,
+                sud_withheld: 0,
                 seqs: Vec::new(),
                 payload_schemas: BTreeSet::new(),
             });
@@ -170,6 +175,7 @@ impl Batches<'_> {
             count: open.count,
             encounters: open.encounters,
             reviews: open.reviews,
+            sud_withheld: open.sud_withheld,
             first_seq: open.first,
             last_seq: open.last,
             audit_head: self.audit_head.clone(),
@@ -255,43 +261,100 @@ pub fn export(
         line: Vec::with_capacity(1 << 14),
     };
     let device = opts.device.as_deref();
+    let policy = SudPolicy::new(defs);
+    let store_ref: &Store = store;
     let result = match opts.format {
-        Format::Ndjson => store.for_each_outbox(opts.selection, device, |rec| {
-            let seq = rec.seq;
-            let mut line = std::mem::take(&mut batches.line);
-            line.clear();
-            let schema = ndjson::encode(&rec, &mut line);
-            let open = batches.for_device(&rec.device, seq)?;
-            open.writer.write_all(&line)?;
-            open.first.get_or_insert(seq);
-            open.last = Some(seq);
-            open.count += 1;
-            match rec.item {
-                OutboxItem::Encounter { .. } => open.encounters += 1,
-                OutboxItem::Review { .. } => open.reviews += 1,
-            }
-            open.seqs.push(seq);
-            open.payload_schemas.insert(schema);
-            batches.line = line;
-            Ok::<(), SyncError>(())
-        }),
-        Format::Fhir => {
-            let mapper = fhir::Mapper::new(defs);
-            store.for_each_finalized(opts.selection, device, |dev, seq, row| {
+        Format::Ndjson => {
+            let mut sent = Sent::default();
+            store_ref.for_each_outbox(opts.selection, device, |mut rec| {
+                let seq = rec.seq;
+                let withheld = match &mut rec.item {
+                    OutboxItem::Encounter {
+                        row,
+                        supersedes_sha256,
+                    } => {
+                        // An addendum names what the hub holds of the revision it builds on.
+                        if let (Some(prev), Some(sha)) =
+                            (row.supersedes, supersedes_sha256.as_mut())
+                        {
+                            *sha = sent.sha_of(store_ref, &policy, row.encounter_id, prev, sha)?;
+                        }
+                        let view = policy
+                            .view(&row.payload, row.deadline_at.as_deref())
+                            .map_err(|problem| {
+                                cannot_export(row.encounter_id, row.revision, &problem)
+                            })?;
+                        sent.remember(
+                            row.encounter_id,
+                            row.revision,
+                            view.as_ref().map(|v| v.sha256.as_str()),
+                        );
+                        match view {
+                            Some(v) => {
+                                row.payload = v.payload;
+                                row.payload_sha256 = v.sha256;
+                                row.deadline_at = v.deadline_at;
+                                // A cell names the addiction acuity.
+                                row.cell_computed = None;
+                                row.cell_chosen = None;
+                                true
+                            }
+                            None => false,
+                        }
+                    }
+                    OutboxItem::Review {
+                        row,
+                        encounter_sha256,
+                    } => {
+                        *encounter_sha256 = sent.sha_of(
+                            store_ref,
+                            &policy,
+                            row.encounter_id,
+                            row.revision,
+                            encounter_sha256,
+                        )?;
+                        false
+                    }
+                };
                 let mut line = std::mem::take(&mut batches.line);
                 line.clear();
-                let schema = mapper.write_bundle(&row, &mut line).map_err(|problem| {
-                    SyncError::Usage(format!(
-                        "encounter {} revision {}: cannot be written as FHIR: {problem}",
-                        row.encounter_id, row.revision
-                    ))
-                })?;
+                let schema = ndjson::encode(&rec, withheld, &mut line);
+                let open = batches.for_device(&rec.device, seq)?;
+                open.writer.write_all(&line)?;
+                open.first.get_or_insert(seq);
+                open.last = Some(seq);
+                open.count += 1;
+                match rec.item {
+                    OutboxItem::Encounter { .. } => open.encounters += 1,
+                    OutboxItem::Review { .. } => open.reviews += 1,
+                }
+                open.sud_withheld += u64::from(withheld);
+                open.seqs.push(seq);
+                open.payload_schemas.insert(schema);
+                batches.line = line;
+                Ok::<(), SyncError>(())
+            })
+        }
+        Format::Fhir => {
+            let mapper = fhir::Mapper::new(defs, &policy);
+            store_ref.for_each_finalized(opts.selection, device, |dev, seq, row| {
+                let mut line = std::mem::take(&mut batches.line);
+                line.clear();
+                let (schema, withheld) =
+                    mapper.write_bundle(&row, &mut line).map_err(|problem| {
+                        cannot_export(
+                            row.encounter_id,
+                            row.revision,
+                            &format!("cannot be written as FHIR: {problem}"),
+                        )
+                    })?;
                 let open = batches.for_device(dev, seq)?;
                 open.writer.write_all(&line)?;
                 open.first.get_or_insert(seq);
                 open.last = Some(seq);
                 open.count += 1;
                 open.encounters += 1;
+                open.sud_withheld += u64::from(withheld);
                 open.payload_schemas.insert(schema);
                 batches.line = line;
                 Ok::<(), SyncError>(())
@@ -331,6 +394,7 @@ pub fn export(
         // system and must not stop the hub from receiving them.
         store.record_export(actor, &record, &seqs, opts.format == Format::Ndjson)?;
         report.records += m.count;
+        report.sud_withheld += m.sud_withheld;
         report.batches.push(written);
     }
     Ok(report)
@@ -349,5 +413,61 @@ fn partial_of(path: &Path) -> PathBuf {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+fn cannot_export(id: uuid::Uuid, revision: u32, problem: &str) -> SyncError {
+    SyncError::Usage(format!(
+        "encounter {id} revision {revision}: {problem}; nothing was exported"
+    ))
+}
+
+/// What this export sent of each encounter revision: the SHA-256 of its withheld view, or
+/// `None` when it went as stored. An addendum's `supersedes_sha256` and a review's
+/// `encounter_sha256` name what the hub holds of the revision they build on.
+#[derive(Default)]
+struct Sent {
+    views: HashMap<(Uuid, u32), Option<[u8; 32]>>,
+}
+
+impl Sent {
+    fn remember(&mut self, id: Uuid, revision: u32, view_sha: Option<&str>) {
+        let packed = view_sha.map(|h| {
+            let mut b = [0u8; 32];
+            hex::decode_to_slice(h, &mut b).expect("a SHA-256 in hex");
+            b
+        });
+        self.views.insert((id, revision), packed);
+    }
+
+    /// The hash sent for `(id, revision)`, whose stored payload hash is `stored`: from this
+    /// export, or worked out from the stored revision (sent by an earlier export).
+    fn sha_of(
+        &mut self,
+        store: &Store,
+        policy: &SudPolicy,
+        id: Uuid,
+        revision: u32,
+        stored: &str,
+    ) -> Result<String> {
+        if let Some(v) = self.views.get(&(id, revision)) {
+            return Ok(v.map_or_else(|| stored.to_owned(), hex::encode));
+        }
+        let Some((payload, sha)) = store.revision_payload(id, revision)? else {
+            return Ok(stored.to_owned());
+        };
+        if sha != stored || crate::store::payload_sha256(&payload) != sha {
+            return Err(SyncError::Store(StoreError::Corrupt {
+                what: format!(
+                    "payload of encounter {id} revision {revision} (it no longer matches its SHA-256)"
+                ),
+            }));
+        }
+        let view = policy
+            .view(&payload, None)
+            .map_err(|problem| cannot_export(id, revision, &problem))?;
+        let sha = view.map_or(sha, |v| v.sha256);
+        self.remember(id, revision, (sha != stored).then_some(sha.as_str()));
+        Ok(sha)
     }
 }

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::withhold::SudPolicy;
 use crate::domain::Definitions;
 use crate::domain::instrument::{Instrument, ItemKind};
 use crate::domain::quadrant::CellId;
@@ -37,14 +38,6 @@ const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const ACT_PRIORITY: &str = "http://terminology.hl7.org/CodeSystem/v3-ActPriority";
 const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const DATA_ABSENT: &str = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
-/// Directory categories of substance-use services (besides the SAPC system's).
-const SUD_CATEGORIES: &[&str] = &[
-    "sud_outpatient",
-    "sud_iop",
-    "sud_residential",
-    "otp",
-    "withdrawal_management",
-];
 
 /// ServiceRequest priority for a triage level: emergent → stat, urgent → urgent, routine →
 /// routine.
@@ -60,6 +53,8 @@ pub fn priority(triage: &str) -> Option<&'static str> {
 /// Maps stored revisions to bundles, with the clinical definitions for item text and codes.
 pub struct Mapper<'d> {
     defs: &'d Definitions,
+    /// What is substance-use content (shared with the NDJSON export).
+    policy: &'d SudPolicy,
 }
 
 struct Bundle {
@@ -152,20 +147,43 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 impl<'d> Mapper<'d> {
-    pub fn new(defs: &'d Definitions) -> Mapper<'d> {
-        Mapper { defs }
+    pub fn new(defs: &'d Definitions, policy: &'d SudPolicy) -> Mapper<'d> {
+        Mapper { defs, policy }
     }
 
-    /// Append the bundle of `row` as one line to `buf`; returns the payload's schema.
-    pub fn write_bundle(&self, row: &EncounterRow, buf: &mut Vec<u8>) -> Result<String, String> {
+    /// Append the bundle of `row` as one line to `buf`; returns the payload's schema and
+    /// whether substance-use details were withheld (no consent).
+    pub fn write_bundle(
+        &self,
+        row: &EncounterRow,
+        buf: &mut Vec<u8>,
+    ) -> Result<(String, bool), String> {
         let (bundle, schema) = self.bundle(row)?;
         serde_json::to_writer(&mut *buf, &bundle).map_err(|e| e.to_string())?;
         buf.push(b'\n');
-        Ok(schema)
+        Ok((schema, !super::withhold::consent_given(&row.payload)))
     }
 
-    /// The transaction bundle of one finalized revision, and its payload schema.
+    /// The transaction bundle of one finalized revision, and its payload schema. Without the
+    /// caller's consent it is the bundle of the revision's withheld view (the NDJSON export's,
+    /// which a hub holds): the same bytes on the device and at the hub.
     pub fn bundle(&self, row: &EncounterRow) -> Result<(Value, String), String> {
+        if !super::withhold::consent_given(&row.payload)
+            && !super::withhold::is_view(&row.payload)
+            && let Some(v) = self.policy.view(&row.payload, row.deadline_at.as_deref())?
+        {
+            let mut view = row.clone();
+            view.payload = v.payload;
+            view.payload_sha256 = v.sha256;
+            view.deadline_at = v.deadline_at;
+            view.cell_computed = None;
+            view.cell_chosen = None;
+            return self.bundle_of(&view);
+        }
+        self.bundle_of(row)
+    }
+
+    fn bundle_of(&self, row: &EncounterRow) -> Result<(Value, String), String> {
         let p: Value = serde_json::from_str(&row.payload)
             .map_err(|e| format!("the payload is not JSON ({e})"))?;
         let schema = p
@@ -176,11 +194,9 @@ impl<'d> Mapper<'d> {
         if !schema.starts_with("accessline.encounter/") {
             return Err(format!("unknown payload schema `{schema}`"));
         }
-        let consent = match p.get("sud_consent") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "given",
-            _ => false,
-        };
+        // The same rule as the NDJSON export's (a payload with a duplicated member or any
+        // other doubt is no consent).
+        let consent = super::withhold::consent_given(&row.payload);
         let versions: BTreeMap<String, String> =
             serde_json::from_str(&row.definitions).unwrap_or_default();
         let mut b = Bundle {
@@ -200,7 +216,7 @@ impl<'d> Mapper<'d> {
                 continue;
             };
             let inst = self.defs.instrument(id);
-            if inst.is_some_and(|i| i.sud) && !consent {
+            if self.policy.is_sud_instrument(id) && !consent {
                 continue;
             }
             // Codes and texts come from the definitions only when the revision used this
@@ -221,6 +237,7 @@ impl<'d> Mapper<'d> {
                 id,
                 result,
                 inst,
+                consent,
                 qr.as_deref(),
                 &patient,
                 &encounter,
@@ -346,10 +363,14 @@ impl<'d> Mapper<'d> {
         let version = result.get("version").and_then(Value::as_str).unwrap_or("");
         let complete = result.get("complete").and_then(Value::as_bool) == Some(true);
         let mut items = Vec::new();
+        let mut sud_items = false;
         let mut push = |item_id: &str, value: &Value| {
             let def = inst.and_then(|i| i.item(item_id));
-            if def.is_some_and(|d| d.sud) && !consent {
-                return;
+            if self.policy.is_sud_item(id, item_id) {
+                if !consent {
+                    return;
+                }
+                sud_items = true;
             }
             let answer = match (value, def) {
                 (Value::Bool(v), _) => json!({ "valueBoolean": v }),
@@ -417,7 +438,7 @@ impl<'d> Mapper<'d> {
         if !items.is_empty() {
             o.insert("item".into(), Value::Array(items));
         }
-        if inst.is_some_and(|i| i.sud) {
+        if sud_items {
             o.insert("meta".into(), sud_label());
         }
         b.add("QuestionnaireResponse", id, r)
@@ -431,11 +452,17 @@ impl<'d> Mapper<'d> {
         id: &str,
         result: &Value,
         inst: Option<&Instrument>,
+        consent: bool,
         qr: Option<&str>,
         patient: &str,
         encounter: &str,
     ) {
-        let total = result.get("total").and_then(Value::as_i64);
+        // Without consent the total of an instrument with a substance-use item is withheld
+        // (with the other answers it would give that item away); its band stays.
+        let total = result
+            .get("total")
+            .and_then(Value::as_i64)
+            .filter(|_| consent || !self.policy.has_sud_items(id));
         let band = result.get("band").filter(|b| b.is_object());
         if total.is_none() && band.is_none() {
             return;
@@ -485,7 +512,8 @@ impl<'d> Mapper<'d> {
         if let Some(qr) = qr {
             o.insert("derivedFrom".into(), Value::Array(vec![reference(qr)]));
         }
-        if inst.is_some_and(|i| i.sud) {
+        // A total that counts a substance-use item is substance-use information too.
+        if inst.is_some_and(|i| i.sud) || (total.is_some() && self.policy.has_sud_items(id)) {
             o.insert("meta".into(), sud_label());
         }
         b.add("Observation", id, r);
@@ -500,7 +528,13 @@ impl<'d> Mapper<'d> {
         patient: &str,
         encounter: &str,
     ) -> Option<String> {
-        let chosen = row.cell_chosen.as_deref().and_then(CellId::parse)?;
+        let chosen = row.cell_chosen.as_deref().and_then(CellId::parse);
+        // A withheld view has no cell (it names the addiction acuity): the MH severity comes
+        // from the placement in the payload.
+        let mh = match chosen {
+            Some(c) => c.mh.as_str().to_owned(),
+            None => str_at(p, &["outcome", "placement", "mh_severity", "level"])?.to_owned(),
+        };
         let computed = row.cell_computed.as_deref().and_then(CellId::parse);
         let level = |axis: &str, code: &str, display: &str, level: &str| {
             json!({
@@ -527,7 +561,7 @@ impl<'d> Mapper<'d> {
             "Mental-health severity",
             "mh-severity",
             "Mental-health severity",
-            chosen.mh.as_str(),
+            &mh,
         )];
         let mut notes = Vec::new();
         let reasons = |axis: &str| -> Vec<String> {
@@ -555,7 +589,7 @@ impl<'d> Mapper<'d> {
             "issued": row.finalized_at,
         });
         let o = r.as_object_mut().expect("an object");
-        if consent {
+        if consent && let Some(chosen) = chosen {
             o.insert("valueCodeableConcept".into(), cell_concept(chosen));
             components.push(level(
                 "Addiction acuity",
@@ -625,8 +659,7 @@ impl<'d> Mapper<'d> {
                     .iter()
                     .find(|o| o.id == s.organization_id)
             });
-            let sud = org.is_some_and(|o| o.system == "SAPC")
-                || service.is_some_and(|s| SUD_CATEGORIES.contains(&s.category.as_str()));
+            let sud = self.policy.is_sud_service(service_id);
             if sud && !consent {
                 continue;
             }

@@ -113,6 +113,7 @@ pub fn import_file(
         let mut hasher = Sha256::new();
         let mut bytes = 0u64;
         let (mut count, mut encounters, mut reviews) = (0u64, 0u64, 0u64);
+        let mut withheld = 0u64;
         let mut last_seq: Option<i64> = None;
         loop {
             buf.clear();
@@ -174,6 +175,7 @@ pub fn import_file(
             }
             last_seq = Some(parsed.seq);
             count += 1;
+            withheld += u64::from(parsed.withheld);
             match parsed.incoming {
                 Incoming::Encounter { .. } => encounters += 1,
                 Incoming::Review { .. } => reviews += 1,
@@ -202,6 +204,12 @@ pub fn import_file(
             return Err(file_error(format!(
                 "has {count} records ({encounters} encounters, {reviews} reviews) but its manifest says {} ({} encounters, {} reviews): records are missing or extra (truncated after line {count}?)",
                 manifest.count, manifest.encounters, manifest.reviews
+            )));
+        }
+        if withheld != manifest.sud_withheld {
+            return Err(file_error(format!(
+                "has {withheld} records with substance-use details withheld but its manifest says {}",
+                manifest.sud_withheld
             )));
         }
         if last_seq != manifest.last_seq {

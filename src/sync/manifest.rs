@@ -63,6 +63,10 @@ pub struct Manifest {
     pub count: u64,
     pub encounters: u64,
     pub reviews: u64,
+    /// Encounter revisions in the file with their substance-use details withheld (no
+    /// consent to share them; 42 CFR Part 2). A count, no PHI.
+    #[serde(default)]
+    pub sud_withheld: u64,
     /// The device's outbox sequence numbers of the first and last line.
     pub first_seq: Option<i64>,
     pub last_seq: Option<i64>,

@@ -9,6 +9,7 @@
 //! - [`export`] / [`import`]: the two commands' work.
 //! - [`fhir`]: the FHIR R4 mapping.
 //! - [`receipt`]: what the hub received, carried back to the device (`acknowledged`).
+//! - [`withhold`]: consent-aware export: substance-use details withheld without consent.
 //!
 //! The store's side (reading the outbox, the hub's inbox, conflicts) is `store/sync.rs`.
 
@@ -19,6 +20,7 @@ pub mod import;
 pub mod manifest;
 pub mod ndjson;
 pub mod receipt;
+pub mod withhold;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

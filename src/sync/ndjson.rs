@@ -64,7 +64,13 @@ struct EncounterHead<'a> {
     deadline_at: Option<&'a str>,
     reason: Option<&'a str>,
     note: Option<&'a str>,
+    /// `sud_withheld` on a withheld view (docs/sync.md); absent on a full record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    view: Option<&'static str>,
 }
+
+/// The `view` of a line that carries a revision with its substance-use details withheld.
+pub const VIEW_SUD_WITHHELD: &str = "sud_withheld";
 
 #[derive(Serialize)]
 struct ReviewHead<'a> {
@@ -97,7 +103,8 @@ pub fn payload_schema(payload: &str) -> String {
 }
 
 /// Append one record as a line (with its newline) to `buf`. Returns the payload schema.
-pub fn encode(rec: &OutboxRecord, buf: &mut Vec<u8>) -> String {
+/// `withheld`: the encounter row is a withheld view ([`super::withhold`]); the line says so.
+pub fn encode(rec: &OutboxRecord, withheld: bool, buf: &mut Vec<u8>) -> String {
     let start = buf.len();
     let (schema, sha, payload) = match &rec.item {
         OutboxItem::Encounter {
@@ -130,6 +137,7 @@ pub fn encode(rec: &OutboxRecord, buf: &mut Vec<u8>) -> String {
                 deadline_at: row.deadline_at.as_deref(),
                 reason: row.reason.as_deref(),
                 note: row.note.as_deref(),
+                view: withheld.then_some(VIEW_SUD_WITHHELD),
             };
             serde_json::to_writer(&mut *buf, &head).expect("writing to a Vec");
             buf.pop();
@@ -231,6 +239,8 @@ struct EncounterLine<'a> {
     deadline_at: Option<String>,
     reason: Option<String>,
     note: Option<String>,
+    #[serde(default)]
+    view: Option<String>,
     #[serde(borrow)]
     definitions: Option<&'a RawValue>,
     #[serde(default)]
@@ -274,6 +284,8 @@ pub struct Parsed {
     pub seq: i64,
     pub payload_schema: String,
     pub incoming: Incoming,
+    /// An encounter revision with its substance-use details withheld (a view).
+    pub withheld: bool,
 }
 
 /// Read one line (without its newline) and check everything that can be checked on the line
@@ -329,6 +341,23 @@ pub fn parse(line: &[u8]) -> Result<Parsed, String> {
                 &l.payload_sha256.get(..12).unwrap_or(&l.payload_sha256)
             ));
         }
+        let withheld = match l.view.as_deref() {
+            None => false,
+            Some(VIEW_SUD_WITHHELD) => true,
+            Some(v) => return Err(format!("unknown record view `{v}`")),
+        };
+        // A view says so twice, on the line and in its payload (which the hub keeps): the
+        // two must agree, so a view is never taken for the full record, nor the reverse.
+        if withheld != super::withhold::is_view(payload) {
+            return Err(if withheld {
+                "the line is a withheld view but its payload does not say so".to_owned()
+            } else {
+                "the payload is a withheld view but the line does not say so".to_owned()
+            });
+        }
+        if withheld && super::withhold::consent_given(payload) {
+            return Err("a withheld view of a revision with consent".to_owned());
+        }
         let definitions = match (l.definitions, l.definitions_text) {
             (Some(raw), None) => raw.get().to_owned(),
             (None, Some(text)) => text,
@@ -366,6 +395,7 @@ pub fn parse(line: &[u8]) -> Result<Parsed, String> {
                 },
                 supersedes_sha256: l.supersedes_sha256,
             },
+            withheld,
         })
     } else if text.starts_with(&format!(
         "{{\"schema\":\"{RECORD_SCHEMA}\",\"kind\":\"review\","
@@ -410,6 +440,7 @@ pub fn parse(line: &[u8]) -> Result<Parsed, String> {
                 row,
                 encounter_sha256: l.encounter_sha256,
             },
+            withheld: false,
         })
     } else {
         let v: serde_json::Value =
@@ -521,7 +552,7 @@ mod tests {
             },
         };
         let mut buf = Vec::new();
-        assert_eq!(encode(&rec, &mut buf), "accessline.encounter/1");
+        assert_eq!(encode(&rec, false, &mut buf), "accessline.encounter/1");
         buf
     }
 

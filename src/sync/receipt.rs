@@ -104,8 +104,24 @@ pub fn apply(store: &mut Store, path: &Path) -> Result<AckSummary> {
         .map_err(|e| bad(format!("the receipt is malformed ({e})")))?;
     let mut summary = AckSummary::default();
     let mut states = Vec::new();
+    let mut policy = None;
     for rec in &r.records {
-        let mine = store.outbox_record_sha256(&r.device, rec.seq)?;
+        let mut mine = store.outbox_record_sha256(&r.device, rec.seq)?;
+        if mine.as_deref() != Some(rec.sha256.as_str())
+            && let Some((id, revision)) = store.outbox_encounter(&r.device, rec.seq)?
+            && let Some((payload, _)) = store.revision_payload(id, revision)?
+        {
+            // Sent as a withheld view (no consent): the hub holds the view's hash.
+            if policy.is_none() {
+                let defs = crate::domain::Definitions::builtin()
+                    .map_err(|e| SyncError::Usage(format!("the definitions: {e}")))?;
+                policy = Some(super::withhold::SudPolicy::new(&defs));
+            }
+            let policy = policy.as_ref().expect("set above");
+            if let Ok(Some(view)) = policy.view(&payload, None) {
+                mine = Some(view.sha256);
+            }
+        }
         if mine.as_deref() != Some(rec.sha256.as_str()) {
             summary.mismatched.push(rec.seq);
             continue;
