@@ -1,7 +1,10 @@
 //! Store benchmarks (DESIGN 9: finalize < 10 ms durable; filter/search over 1,000,000 < 50 ms).
 //!
 //! `cargo bench --bench store` uses a demo database of `ACCESSLINE_BENCH_N` encounters
-//! (default 1,000,000), generated once into `bench-data/` and reused while it exists.
+//! (default 1,000,000), generated once into `bench-data/` and reused while it exists (see
+//! `benches/common`, shared with `benches/review.rs`).
+
+mod common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,51 +14,6 @@ use accessline::store::demo::{self, DemoOptions};
 use accessline::store::{Actor, ListFilter, ListQuery, ReviewState, Risk, SortBy, Store, Summary};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
-
-fn bench_n() -> u64 {
-    // `cargo test --all-targets` runs each benchmark once as a smoke test (no `--bench`
-    // argument): a small database keeps that quick; `cargo bench` measures at full size.
-    let measuring = std::env::args().any(|a| a == "--bench");
-    std::env::var("ACCESSLINE_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if measuring { 1_000_000 } else { 2_000 })
-}
-
-/// The shared demo database, generated on first use (into a temporary name, renamed when
-/// complete, so an interrupted run is never mistaken for a finished one).
-fn bench_db() -> PathBuf {
-    let n = bench_n();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("store-{n}.db"));
-    if !path.exists() {
-        let partial = dir.join(format!("store-{n}.db.partial"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
-        }
-        let mut store = Store::open(&partial).unwrap();
-        let defs = Definitions::builtin().unwrap();
-        let stats = demo::generate(
-            &mut store,
-            &defs,
-            &DemoOptions {
-                encounters: n,
-                seed: 1,
-            },
-        )
-        .unwrap();
-        eprintln!(
-            "generated {n} encounters into {} in {:.1} s ({:.0}/s)",
-            path.display(),
-            stats.elapsed.as_secs_f64(),
-            n as f64 / stats.elapsed.as_secs_f64()
-        );
-        drop(store);
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
-}
 
 fn summary() -> Summary {
     Summary {
@@ -115,8 +73,8 @@ fn writes(c: &mut Criterion) {
 }
 
 fn list(c: &mut Criterion) {
-    let store = Store::open(bench_db()).unwrap();
-    let n = bench_n();
+    let store = Store::open(common::bench_db()).unwrap();
+    let n = common::bench_n();
     let mut g = c.benchmark_group(format!("supervisor list over {n}"));
     let first = ListQuery::default();
     g.bench_function("first page (time)", |b| {

@@ -9,6 +9,8 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0001_initial.sql")).comment("0001_initial"),
     M::up(include_str!("sql/0002_audit_by_record.sql")).comment("0002_audit_by_record"),
     M::up(include_str!("sql/0003_sync.sql")).comment("0003_sync"),
+    M::up(include_str!("sql/0005_review_speed.sql")).comment("0005_review_speed"),
+    M::up(include_str!("sql/0006_list_filters.sql")).comment("0006_list_filters"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
