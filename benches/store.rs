@@ -1,77 +1,21 @@
 //! Store benchmarks (DESIGN 9: finalize < 10 ms durable; filter/search over 1,000,000 < 50 ms).
 //!
 //! `cargo bench --bench store` uses a demo database of `ACCESSLINE_BENCH_N` encounters
-//! (default 1,000,000), generated once into `bench-data/` and reused while it exists.
-//! Databases are encrypted (SQLCipher) as in production; `ACCESSLINE_BENCH_PLAINTEXT=1`
-//! measures the same on unencrypted ones, for the cost of encryption (docs/benchmarks.md).
+//! (default 1,000,000), generated once into `bench-data/` and reused while it exists (see
+//! `benches/common`, shared with `benches/review.rs`). Databases are encrypted (SQLCipher) as
+//! in production; `ACCESSLINE_BENCH_PLAINTEXT=1` measures the same on unencrypted ones, for the
+//! cost of encryption (docs/benchmarks.md).
+
+mod common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use accessline::domain::Definitions;
 use accessline::store::demo::{self, DemoOptions};
-use accessline::store::{Actor, ListFilter, ListQuery, ReviewState, Risk, SortBy, Store, Summary};
+use accessline::store::{Actor, ListFilter, ListQuery, ReviewState, Risk, SortBy, Summary};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
-
-fn plaintext() -> bool {
-    std::env::var("ACCESSLINE_BENCH_PLAINTEXT").is_ok_and(|v| v == "1")
-}
-
-/// Open a benchmark database the way the run asks: encrypted with a fixed key, or not.
-fn open(path: impl AsRef<std::path::Path>) -> Store {
-    if plaintext() {
-        Store::open_unencrypted(path).unwrap()
-    } else {
-        Store::open_keyed(path, &accessline::store::DbKey::from_bytes([7; 32])).unwrap()
-    }
-}
-
-fn bench_n() -> u64 {
-    // `cargo test --all-targets` runs each benchmark once as a smoke test (no `--bench`
-    // argument): a small database keeps that quick; `cargo bench` measures at full size.
-    let measuring = std::env::args().any(|a| a == "--bench");
-    std::env::var("ACCESSLINE_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if measuring { 1_000_000 } else { 2_000 })
-}
-
-/// The shared demo database, generated on first use (into a temporary name, renamed when
-/// complete, so an interrupted run is never mistaken for a finished one).
-fn bench_db() -> PathBuf {
-    let n = bench_n();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let kind = if plaintext() { "plain" } else { "keyed" };
-    let path = dir.join(format!("store-{n}-{kind}.db"));
-    if !path.exists() {
-        let partial = dir.join(format!("store-{n}-{kind}.db.partial"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
-        }
-        let mut store = open(&partial);
-        let defs = Definitions::builtin().unwrap();
-        let stats = demo::generate(
-            &mut store,
-            &defs,
-            &DemoOptions {
-                encounters: n,
-                seed: 1,
-            },
-        )
-        .unwrap();
-        eprintln!(
-            "generated {n} encounters into {} in {:.1} s ({:.0}/s)",
-            path.display(),
-            stats.elapsed.as_secs_f64(),
-            n as f64 / stats.elapsed.as_secs_f64()
-        );
-        drop(store);
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
-}
 
 fn summary() -> Summary {
     Summary {
@@ -94,7 +38,7 @@ fn writes(c: &mut Criterion) {
     let parent = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     std::fs::create_dir_all(&parent).unwrap();
     let dir = tempfile::tempdir_in(parent).unwrap();
-    let mut store = open(dir.path().join("writes.db"));
+    let mut store = common::open(dir.path().join("writes.db"));
     let me = Actor::new("screener.bench", "bench-desk");
     let draft = store.start_draft(&me, chrono::Utc::now()).unwrap();
     let mut n = 0u64;
@@ -131,8 +75,8 @@ fn writes(c: &mut Criterion) {
 }
 
 fn list(c: &mut Criterion) {
-    let store = open(bench_db());
-    let n = bench_n();
+    let store = common::open(common::bench_db());
+    let n = common::bench_n();
     let mut g = c.benchmark_group(format!("supervisor list over {n}"));
     let first = ListQuery::default();
     g.bench_function("first page (time)", |b| {
@@ -214,7 +158,7 @@ fn generation(c: &mut Criterion) {
     g.bench_function(format!("{N} encounters into a new database"), |b| {
         b.iter(|| {
             run += 1;
-            let mut store = open(dir.path().join(format!("gen-{run}.db")));
+            let mut store = common::open(dir.path().join(format!("gen-{run}.db")));
             demo::generate(
                 &mut store,
                 &defs,

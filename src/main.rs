@@ -6,6 +6,11 @@ use accessline::cli::{Cli, Command};
 use accessline::commands;
 use accessline::domain::Definitions;
 
+// The clinical logic and the demo generator allocate many small strings and maps; mimalloc
+// makes that about a quarter cheaper than glibc's allocator (docs/benchmarks.md, demo).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let defs = match Definitions::builtin() {

@@ -7,7 +7,7 @@ mod sync_common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use accessline::store::{Selection, Store, SyncState};
+use accessline::store::{Selection, SyncState};
 use accessline::sync::{self, ExportOptions, Format, fhir::Mapper, withhold::SudPolicy};
 use serde_json::{Value, json};
 use sync_common::*;

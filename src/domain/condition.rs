@@ -124,34 +124,42 @@ pub trait Context {
     fn answer(&self, instrument: &str, item: &str) -> Option<f64>;
     /// All answered values of an instrument.
     fn answers_of(&self, instrument: &str) -> Vec<f64>;
+    /// Does any answered value of the instrument pass `test`? (What `any_answer` asks; an
+    /// implementation may answer it without collecting the values.)
+    fn any_answer(&self, instrument: &str, test: &dyn Fn(f64) -> bool) -> bool {
+        self.answers_of(instrument).into_iter().any(test)
+    }
     fn total(&self, instrument: &str) -> Option<f64>;
     fn band(&self, instrument: &str) -> Option<&str>;
     fn flag(&self, flag: &str) -> bool;
-    fn fact(&self, fact: &str) -> Option<serde_json::Value>;
+    fn fact(&self, fact: &str) -> Option<&serde_json::Value>;
     fn cell(&self) -> Option<&str>;
 }
 
 impl Condition {
     /// Evaluate with `default_instrument` standing in for an omitted `instrument`.
     pub fn eval(&self, ctx: &dyn Context, default_instrument: &str) -> bool {
-        let inst = |i: &Option<String>| i.clone().unwrap_or_else(|| default_instrument.to_owned());
+        // Borrowed, not cloned: conditions run many times per answer (and per demo call).
+        fn or<'a>(i: &'a Option<String>, default: &'a str) -> &'a str {
+            i.as_deref().unwrap_or(default)
+        }
+        let inst = |i| or(i, default_instrument);
         match self {
             Condition::All(cs) => cs.iter().all(|c| c.eval(ctx, default_instrument)),
             Condition::Any(cs) => cs.iter().any(|c| c.eval(ctx, default_instrument)),
             Condition::Not(c) => !c.eval(ctx, default_instrument),
-            Condition::Yes(r) => ctx.answer(&inst(&r.instrument), &r.item) == Some(1.0),
-            Condition::No(r) => ctx.answer(&inst(&r.instrument), &r.item) == Some(0.0),
+            Condition::Yes(r) => ctx.answer(inst(&r.instrument), &r.item) == Some(1.0),
+            Condition::No(r) => ctx.answer(inst(&r.instrument), &r.item) == Some(0.0),
             Condition::Answer(t) => ctx
-                .answer(&inst(&t.instrument), &t.item)
+                .answer(inst(&t.instrument), &t.item)
                 .is_some_and(|v| t.op.apply(v, t.value)),
-            Condition::AnyAnswer(t) => ctx
-                .answers_of(&inst(&t.instrument))
-                .into_iter()
-                .any(|v| t.op.apply(v, t.value)),
+            Condition::AnyAnswer(t) => {
+                ctx.any_answer(inst(&t.instrument), &|v| t.op.apply(v, t.value))
+            }
             Condition::Total(t) => ctx
-                .total(&inst(&t.instrument))
+                .total(inst(&t.instrument))
                 .is_some_and(|v| t.op.apply(v, t.value)),
-            Condition::Band(t) => ctx.band(&inst(&t.instrument)) == Some(t.is.as_str()),
+            Condition::Band(t) => ctx.band(inst(&t.instrument)) == Some(t.is.as_str()),
             Condition::Flag(f) => ctx.flag(f),
             Condition::Fact(t) => eval_fact(ctx.fact(&t.fact), t),
             Condition::Cell(c) => ctx.cell() == Some(c.as_str()),
@@ -200,12 +208,12 @@ impl Condition {
     }
 }
 
-fn eval_fact(actual: Option<serde_json::Value>, t: &FactTest) -> bool {
+fn eval_fact(actual: Option<&serde_json::Value>, t: &FactTest) -> bool {
     let Some(actual) = actual else { return false };
     match (t.op, actual.as_f64(), t.value.as_f64()) {
         (Some(op), Some(a), Some(b)) => op.apply(a, b),
-        (Some(Op::Ne), _, _) => actual != t.value,
-        (Some(Op::Eq) | None, _, _) => actual == t.value,
+        (Some(Op::Ne), _, _) => *actual != t.value,
+        (Some(Op::Eq) | None, _, _) => *actual == t.value,
         _ => false,
     }
 }
@@ -241,8 +249,8 @@ mod tests {
         fn flag(&self, f: &str) -> bool {
             f == "up"
         }
-        fn fact(&self, f: &str) -> Option<serde_json::Value> {
-            self.facts.get(f).cloned()
+        fn fact(&self, f: &str) -> Option<&serde_json::Value> {
+            self.facts.get(f)
         }
         fn cell(&self) -> Option<&str> {
             Some("high_high")

@@ -146,22 +146,32 @@ impl Definitions {
             flags.insert("crisis_opened".to_owned());
         }
         let mut ctx = score_all(self, &facts, input.answers, &flags);
-        let evaluation = ctx.evaluation(self);
         let placement = self.placement.place(&ctx);
         let chosen_cell = input.override_cell.unwrap_or(placement.cell);
         let triage = self
             .placement
             .triage_with_override(&mut ctx, placement.cell, chosen_cell);
+        // Placement and triage only read the scores (and set the cell): the evaluation can
+        // take them instead of copying them.
+        let evaluation = ctx.into_evaluation(self);
         let cell = self.quadrants.cell(chosen_cell);
-        let mut deadlines: Vec<Due> = Vec::new();
-        let mut push = |due: Due| {
-            if !deadlines.iter().any(|d| d.standard == due.standard) {
-                deadlines.push(due);
+        // Many programs share a standard: each standard's due date is worked out once.
+        let mut dues: Vec<(&str, Due)> = Vec::new();
+        let mut due_of = |category: &str| -> Option<Due> {
+            let s = self.timeliness.governing(triage.level, category)?;
+            if let Some((_, d)) = dues.iter().find(|(id, _)| *id == s.id) {
+                return Some(d.clone());
             }
+            let d = s.due(input.received_at, &self.calendar);
+            dues.push((s.id.as_str(), d.clone()));
+            Some(d)
         };
+        let mut deadlines: Vec<Due> = Vec::new();
         for p in &cell.programs {
-            if let Some(s) = self.timeliness.governing(triage.level, &p.category) {
-                push(s.due(input.received_at, &self.calendar));
+            if let Some(due) = due_of(&p.category)
+                && !deadlines.iter().any(|d| d.standard == due.standard)
+            {
+                deadlines.push(due);
             }
         }
         let age = input.intake.age_on(day);
@@ -179,10 +189,7 @@ impl Definitions {
             .find(&query)
             .into_iter()
             .map(|m| ProgramMatch {
-                due: self
-                    .timeliness
-                    .governing(triage.level, &m.category)
-                    .map(|s| s.due(input.received_at, &self.calendar)),
+                due: due_of(&m.category),
                 service: m,
             })
             .collect();

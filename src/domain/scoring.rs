@@ -100,8 +100,6 @@ pub struct EvalContext<'a> {
     pub answers: &'a Answers,
     pub results: BTreeMap<String, InstrumentResult>,
     pub flags: BTreeSet<String>,
-    /// Shown items per instrument (hidden answers never count).
-    shown: BTreeMap<String, BTreeSet<String>>,
     pub cell: Option<String>,
 }
 
@@ -112,7 +110,6 @@ impl<'a> EvalContext<'a> {
             answers,
             results: BTreeMap::new(),
             flags: encounter_flags.clone(),
-            shown: BTreeMap::new(),
             cell: None,
         }
     }
@@ -128,9 +125,27 @@ impl<'a> EvalContext<'a> {
         }
     }
 
+    /// The results in flow order, moved out of the context (which is done with them).
+    pub fn into_evaluation(self, defs: &Definitions) -> Evaluation {
+        let mut results = self.results;
+        Evaluation {
+            results: defs
+                .instruments_in_order()
+                .filter_map(|i| results.remove(&i.id))
+                .collect(),
+            flags: self.flags,
+        }
+    }
+
+    /// Items shown so far by an instrument's skip logic (hidden answers never count). They are
+    /// the `shown` list of its result, which is published as soon as scoring it starts.
+    fn shown(&self, instrument: &str) -> Option<&[String]> {
+        self.results.get(instrument).map(|r| r.shown.as_slice())
+    }
+
     fn shown_answer(&self, instrument: &str, item: &str) -> Option<AnswerValue> {
-        let shown = self.shown.get(instrument)?;
-        if !shown.contains(item) {
+        let shown = self.shown(instrument)?;
+        if !shown.iter().any(|s| s == item) {
             return None;
         }
         self.answers.get(instrument)?.get(item).copied()
@@ -144,7 +159,7 @@ impl Context for EvalContext<'_> {
     }
 
     fn answers_of(&self, instrument: &str) -> Vec<f64> {
-        let Some(shown) = self.shown.get(instrument) else {
+        let Some(shown) = self.shown(instrument) else {
             return Vec::new();
         };
         self.answers
@@ -154,6 +169,18 @@ impl Context for EvalContext<'_> {
             .filter(|(item, _)| shown.contains(*item))
             .map(|(_, v)| v.as_i64() as f64)
             .collect()
+    }
+
+    fn any_answer(&self, instrument: &str, test: &dyn Fn(f64) -> bool) -> bool {
+        let Some(shown) = self.shown(instrument) else {
+            return false;
+        };
+        self.answers
+            .get(instrument)
+            .into_iter()
+            .flatten()
+            .filter(|(item, _)| shown.contains(*item))
+            .any(|(_, v)| test(v.as_i64() as f64))
     }
 
     fn total(&self, instrument: &str) -> Option<f64> {
@@ -172,8 +199,8 @@ impl Context for EvalContext<'_> {
         self.flags.contains(flag)
     }
 
-    fn fact(&self, fact: &str) -> Option<serde_json::Value> {
-        self.facts.get(fact).cloned()
+    fn fact(&self, fact: &str) -> Option<&serde_json::Value> {
+        self.facts.get(fact)
     }
 
     fn cell(&self) -> Option<&str> {
@@ -191,37 +218,62 @@ pub fn score_all<'a>(
 ) -> EvalContext<'a> {
     let mut ctx = EvalContext::new(facts, answers, encounter_flags);
     for inst in defs.instruments_in_order() {
-        let result = score_instrument(inst, &mut ctx);
-        for f in &result.flags {
-            ctx.flags.insert(f.id.clone());
+        score_in_place(inst, &mut ctx);
+        let flags = &ctx.results[&inst.id].flags;
+        for f in flags {
+            if !ctx.flags.contains(&f.id) {
+                ctx.flags.insert(f.id.clone());
+            }
         }
-        ctx.results.insert(inst.id.clone(), result);
     }
     ctx
 }
 
 /// Score one instrument against the context built so far and record which items are shown.
 pub fn score_instrument(inst: &Instrument, ctx: &mut EvalContext<'_>) -> InstrumentResult {
+    score_in_place(inst, ctx);
+    ctx.results[&inst.id].clone()
+}
+
+/// Score one instrument into `ctx.results`. The result is published at once (not started, no
+/// total or band, nothing shown) and filled in as scoring goes: items it shows count for the
+/// skip logic of its later items, its total for its bands, its band for its flags.
+fn score_in_place(inst: &Instrument, ctx: &mut EvalContext<'_>) {
     let applies = inst
         .applies_if
         .as_ref()
         .is_none_or(|c| c.eval(ctx, &inst.id));
     let given = ctx.answers.get(&inst.id);
-    let mut shown = Vec::new();
+    let scored = inst.scoring.method == ScoringMethod::Sum;
+    ctx.results.insert(
+        inst.id.clone(),
+        InstrumentResult {
+            instrument: inst.id.clone(),
+            version: inst.version.clone(),
+            applies,
+            started: false,
+            complete: false,
+            total: None,
+            max: scored.then_some(inst.scoring.max).flatten(),
+            band: None,
+            flags: Vec::new(),
+            shown: Vec::new(),
+            missing: Vec::new(),
+        },
+    );
     let mut missing = Vec::new();
     let mut total = 0i64;
-    ctx.shown.insert(inst.id.clone(), BTreeSet::new());
     if applies {
         for item in &inst.items {
             let visible = item.show_if.as_ref().is_none_or(|c| c.eval(ctx, &inst.id));
             if !visible {
                 continue;
             }
-            shown.push(item.id.clone());
-            ctx.shown
+            ctx.results
                 .get_mut(&inst.id)
                 .expect("inserted above")
-                .insert(item.id.clone());
+                .shown
+                .push(item.id.clone());
             match given.and_then(|g| g.get(&item.id)) {
                 Some(v) if item.scored => {
                     total += inst.score_of(item, v.as_i64()).unwrap_or(0);
@@ -232,30 +284,20 @@ pub fn score_instrument(inst: &Instrument, ctx: &mut EvalContext<'_>) -> Instrum
             }
         }
     }
-    let started = applies && given.is_some_and(|g| g.keys().any(|k| shown.contains(k)));
+    let result = ctx.results.get_mut(&inst.id).expect("inserted above");
+    let started = applies && given.is_some_and(|g| g.keys().any(|k| result.shown.contains(k)));
     let complete = applies && missing.is_empty();
-    let scored = inst.scoring.method == ScoringMethod::Sum;
-    let mut result = InstrumentResult {
-        instrument: inst.id.clone(),
-        version: inst.version.clone(),
-        applies,
-        started,
-        complete,
-        total: (scored && started).then_some(total),
-        max: scored.then_some(inst.scoring.max).flatten(),
-        band: None,
-        flags: Vec::new(),
-        shown,
-        missing,
-    };
+    result.started = started;
+    result.complete = complete;
+    result.total = (scored && started).then_some(total);
+    result.missing = missing;
     if !started {
-        return result;
+        return;
     }
-    // Bands and flags may read this instrument's total, so publish it first.
-    ctx.results.insert(inst.id.clone(), result.clone());
-    result.band = pick_band(inst, ctx, complete, total);
-    ctx.results.insert(inst.id.clone(), result.clone());
-    result.flags = inst
+    // Bands and flags may read this instrument's total, flags its band.
+    let band = pick_band(inst, ctx, complete, total);
+    ctx.results.get_mut(&inst.id).expect("inserted above").band = band;
+    let flags = inst
         .flags
         .iter()
         .filter(|f| f.when.eval(ctx, &inst.id))
@@ -266,7 +308,7 @@ pub fn score_instrument(inst: &Instrument, ctx: &mut EvalContext<'_>) -> Instrum
             crisis: f.crisis,
         })
         .collect();
-    result
+    ctx.results.get_mut(&inst.id).expect("inserted above").flags = flags;
 }
 
 fn pick_band(

@@ -10,6 +10,8 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0002_audit_by_record.sql")).comment("0002_audit_by_record"),
     M::up(include_str!("sql/0003_sync.sql")).comment("0003_sync"),
     M::up(include_str!("sql/0004_users.sql")).comment("0004_users"),
+    M::up(include_str!("sql/0005_review_speed.sql")).comment("0005_review_speed"),
+    M::up(include_str!("sql/0006_list_filters.sql")).comment("0006_list_filters"),
     M::up(include_str!("sql/0007_amend_field.sql")).comment("0007_amend_field"),
 ];
 

@@ -478,11 +478,21 @@ pub(super) fn shown<'p>(
     out
 }
 
+/// What the dashboard reads from a payload (`dashboard_fact`, migration 0005), known here
+/// without parsing it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DashboardFacts {
+    pub interpreter: bool,
+    pub warm_handoff: bool,
+    pub crisis_actions: usize,
+}
+
 /// A finished call, ready to store.
 pub(super) struct Assessed {
     pub payload: String,
     pub sha256: String,
     pub summary: Summary,
+    pub facts: DashboardFacts,
     #[cfg(test)]
     pub outcome: crate::domain::outcome::Outcome,
 }
@@ -519,7 +529,7 @@ pub(super) fn assess<R: Rng>(defs: &Definitions, rng: &mut R, c: Caller) -> Asse
         0 => &[][..],
         _ => std::slice::from_ref(&outcome.programs[rng.random_range(0..top)]),
     };
-    let referrals = referred
+    let referrals: Vec<Referral<'_>> = referred
         .iter()
         .map(|m| Referral {
             service_id: &m.service.service_id,
@@ -561,6 +571,11 @@ pub(super) fn assess<R: Rng>(defs: &Definitions, rng: &mut R, c: Caller) -> Asse
         _ => "not_asked",
     };
     let summary = Summary::from_outcome(&c.intake, &outcome, input.crisis_opened, c.local);
+    let facts = DashboardFacts {
+        interpreter: c.intake.interpreter,
+        warm_handoff: referrals.iter().any(|r| r.warm_handoff),
+        crisis_actions: crisis.actions.len(),
+    };
     let payload = serde_json::to_string(&Payload {
         schema: PAYLOAD_SCHEMA,
         received_at: c.local,
@@ -595,6 +610,7 @@ pub(super) fn assess<R: Rng>(defs: &Definitions, rng: &mut R, c: Caller) -> Asse
         sha256: payload_sha256(&payload),
         payload,
         summary,
+        facts,
         #[cfg(test)]
         outcome,
     }

@@ -33,7 +33,7 @@ use super::Store;
 use super::error::{Result, StoreError};
 use super::model::{ANONYMOUS, CALLER_NAME_KEY, Cursor, Decision, Summary, SyncState};
 use crate::domain::Definitions;
-use answers::{Plan, minutes};
+use answers::{DashboardFacts, Plan, minutes};
 
 /// Screeners and the device each works on (index into [`DEVICES`]).
 pub const SCREENERS: &[(&str, usize)] = &[
@@ -102,6 +102,7 @@ enum Body {
         payload: String,
         sha256: String,
         summary: Summary,
+        facts: DashboardFacts,
         events: Vec<(DateTime<Utc>, Event)>,
     },
 }
@@ -118,6 +119,7 @@ enum Event {
         payload: String,
         sha256: String,
         summary: Summary,
+        facts: DashboardFacts,
         note: &'static str,
     },
     Sync {
@@ -418,6 +420,7 @@ fn final_body(
                         sha256: super::encounters::payload_sha256(&payload),
                         payload,
                         summary: a.summary.clone(),
+                        facts: a.facts,
                         note: correction,
                     },
                 ));
@@ -460,6 +463,7 @@ fn final_body(
         payload: a.payload,
         sha256: a.sha256,
         summary: a.summary,
+        facts: a.facts,
         events,
     }
 }

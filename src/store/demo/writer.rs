@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use uuid::Uuid;
 
+use super::answers::DashboardFacts;
 use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS};
 use crate::domain::placement::Triage;
 use crate::domain::quadrant::CellId;
@@ -119,6 +120,7 @@ struct Statements<'c> {
     doc: Statement<'c>,
     fts: Statement<'c>,
     revision: Statement<'c>,
+    fact: Statement<'c>,
     state: Statement<'c>,
     superseded: Statement<'c>,
     draft: Statement<'c>,
@@ -152,6 +154,11 @@ impl<'c> Statements<'c> {
                      audit_seq, payload_sha256, definitions, payload)
                  VALUES (?1, ?2, 'finalized', ?3, ?4, ?5, ?6, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                      ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            )?,
+            fact: c.prepare(
+                "INSERT INTO dashboard_fact (received_at, encounter_id, revision, cell_chosen, risk,
+                     triage, crisis, language, deadline_at, interpreter, warm_handoff, crisis_actions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?,
             state: c.prepare(
                 "INSERT INTO encounter_state (encounter_id, revision, screener) VALUES (?1, ?2, ?3)",
@@ -296,11 +303,14 @@ impl Tx<'_> {
     }
 
     /// `encounters::write_revision` for a revision written as new row (no draft before it).
+    /// Its dashboard row goes in first, from what the generator knows, so the trigger that
+    /// would otherwise extract the same facts from the payload has nothing to do.
     fn revision(
         &mut self,
         actor: &Actor,
         device: usize,
         rev: &NewRevision<'_>,
+        facts: &DashboardFacts,
         sha256: &str,
         revision: u32,
     ) -> Result<i64> {
@@ -315,6 +325,21 @@ impl Tx<'_> {
         let audit_seq = self.audit(rev.now, actor, action, &record, &detail)?;
         let s: &Summary = rev.summary;
         let id = rev.id.to_string();
+        let received_at = ts(s.received_at);
+        self.s.fact.execute(params![
+            received_at,
+            id,
+            revision,
+            s.cell_chosen.map(CellId::id),
+            s.risk.as_str(),
+            s.triage.map(Triage::as_str),
+            s.crisis,
+            s.language,
+            s.deadline_at.map(ts),
+            facts.interpreter,
+            facts.warm_handoff,
+            facts.crisis_actions as i64,
+        ])?;
         self.s.revision.execute(params![
             id,
             revision,
@@ -322,7 +347,7 @@ impl Tx<'_> {
             actor.user,
             actor.device,
             rev.now,
-            ts(s.received_at),
+            received_at,
             s.caller_display,
             s.language,
             s.age,
@@ -444,6 +469,7 @@ impl Writer {
                 payload,
                 sha256,
                 summary,
+                facts,
                 events,
             } => {
                 self.stats.finalized += 1;
@@ -456,7 +482,7 @@ impl Writer {
                     note: None,
                     now: &now,
                 };
-                let seq = tx.revision(actor, device, &rev, &sha256, 1)?;
+                let seq = tx.revision(actor, device, &rev, &facts, &sha256, 1)?;
                 self.outbox.insert((g.id, 1), (device, seq));
                 for (at, event) in events {
                     self.order += 1;
@@ -537,6 +563,7 @@ impl Writer {
                     payload,
                     sha256,
                     summary,
+                    facts,
                     note,
                 } => {
                     let rev = NewRevision {
@@ -549,7 +576,7 @@ impl Writer {
                     };
                     let device = SCREENERS[p.screener].1;
                     let actor = &self.screeners[p.screener];
-                    let seq = tx.revision(actor, device, &rev, &sha256, revision)?;
+                    let seq = tx.revision(actor, device, &rev, &facts, &sha256, revision)?;
                     self.outbox.insert((p.id, revision), (device, seq));
                     self.stats.addenda += 1;
                 }
