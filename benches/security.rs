@@ -68,6 +68,34 @@ fn benches(c: &mut Criterion) {
         b.iter(|| Store::open_keyed(&db, &key).unwrap())
     });
     g.finish();
+
+    // The candidates weighed for the production cost (docs/security.md), derivation only.
+    let mut g = c.benchmark_group("argon2id");
+    g.sample_size(10).measurement_time(Duration::from_secs(4));
+    let candidates: &[(u32, u32)] = if measuring() {
+        &[
+            (19 * 1024, 2),
+            (32 * 1024, 3),
+            (32 * 1024, 4),
+            (46 * 1024, 2),
+            (64 * 1024, 3),
+        ]
+    } else {
+        &[(8, 1)]
+    };
+    for &(m_kib, t) in candidates {
+        let params = argon2::Params::new(m_kib, t, 1, Some(32)).unwrap();
+        let kdf = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        g.bench_function(format!("m={m_kib} KiB t={t} p=1"), |b| {
+            b.iter(|| {
+                let mut out = [0u8; 32];
+                kdf.hash_password_into(b"123456", &[7u8; 16], &mut out)
+                    .unwrap();
+                out
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(security_benches, benches);
