@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use accessline::domain::Definitions;
 use accessline::security::{KdfParams, Role, Vault};
-use accessline::tui::effect::Backend;
 use accessline::store::{Actor, Store};
 use accessline::tui::app::{App, Effect, Screen};
+use accessline::tui::effect::Backend;
 use accessline::tui::keymap::{Key, Keymap};
 use accessline::tui::review;
 use accessline::tui::theme::Theme;

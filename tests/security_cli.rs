@@ -177,7 +177,6 @@ fn refusals_are_clear_and_audited() {
         &["verify"],
         &["users", "list"],
         &["demo", "--encounters", "1"],
-        &["review"],
     ] {
         let out = as_user(&db, "sam", &sam, args);
         assert_eq!(
@@ -244,7 +243,7 @@ fn refusals_are_clear_and_audited() {
             .filter(|(u, a, _)| u == user && a == action)
             .count()
     };
-    assert_eq!(count("sam", "denied"), 6, "{log:#?}");
+    assert_eq!(count("sam", "denied"), 5, "{log:#?}");
     assert_eq!(count("lee", "denied"), 1);
     assert!(count("sam", "sign_in_failed") >= 6, "{log:#?}");
     assert_eq!(count("nobody", "sign_in_failed"), 1);

@@ -58,6 +58,7 @@ fn the_screen_locks_after_the_idle_time_and_shows_nothing_of_the_call() {
     tick(&mut l, TimeDelta::minutes(5));
     let lock = l.app.lock.as_ref().expect("locked after 5 minutes");
     assert_eq!(lock.reason, LockReason::Idle);
+    assert_eq!(audited(&mut l, "lock", "screener.test"), 1);
     for (w, h) in [(80, 24), (120, 40)] {
         no_phi(&screen(&l.app, w, h));
     }
@@ -131,6 +132,7 @@ fn a_screener_cannot_open_review_or_another_screeners_draft() {
     assert_eq!(l.app.screen, Screen::Home);
     let status = l.app.status.clone().unwrap().text;
     assert!(status.contains("supervisor role"), "{status}");
+    assert_eq!(audited(&mut l, "denied", "screener.test"), 1);
 
     l.switch_user("screener.two", Role::Screener);
     // Even if an effect asked for it (a stale id, a bug), the draft stays closed.
@@ -142,6 +144,25 @@ fn a_screener_cannot_open_review_or_another_screeners_draft() {
     let mut queue: VecDeque<Effect> = vec![Effect::LoadRecord(id)].into();
     accessline::tui::drain(&mut l.app, &mut l.backend, &mut queue);
     assert!(l.app.record.is_none());
+    assert_eq!(
+        audited(&mut l, "denied", "screener.two"),
+        2,
+        "both refusals audited"
+    );
+    // The first screener's own opening of the draft was a view; the refused ones were not.
+    assert_eq!(audited(&mut l, "view", "screener.two"), 0);
+}
+
+/// How many audit rows of `action` by `user`.
+fn audited(l: &mut Live, action: &str, user: &str) -> usize {
+    let mut n = 0;
+    l.store()
+        .for_each_audit::<accessline::store::StoreError>(&Default::default(), |e| {
+            n += usize::from(e.action == action && e.actor == user);
+            Ok(())
+        })
+        .unwrap();
+    n
 }
 
 #[test]

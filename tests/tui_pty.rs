@@ -770,7 +770,11 @@ fn first_run_creates_the_administrator_and_an_encrypted_database() {
 
     // Encrypted at rest: no SQLite header, a key file readable by its owner only.
     let head = std::fs::read(&db).unwrap();
-    assert_ne!(&head[..16], b"SQLite format 3\0", "the database is encrypted");
+    assert_ne!(
+        &head[..16],
+        b"SQLite format 3\0",
+        "the database is encrypted"
+    );
     let keys = accessline::security::key_file_path(&db);
     assert!(keys.exists(), "{} written", keys.display());
     #[cfg(unix)]
@@ -808,7 +812,10 @@ fn the_lock_key_hides_the_call_and_the_pin_brings_it_back() {
     t.send(CTRL_L);
     t.wait_for_all(&["Locked.", "their PIN resumes it"]);
     let shown = t.text();
-    assert!(!shown.contains("Quetzal"), "the caller on the lock screen:\n{shown}");
+    assert!(
+        !shown.contains("Quetzal"),
+        "the caller on the lock screen:\n{shown}"
+    );
     t.send(&user_pin());
     t.send(ENTER);
     t.wait_for("Name                  Quetzal Marker");

@@ -385,3 +385,26 @@ fn the_dashboard_writes_the_county_reports_beside_the_database() {
     m.press(&["v", "b", "e"]);
     assert!(m.app.status.as_ref().unwrap().text.contains("in memory"));
 }
+
+#[path = "common/store.rs"]
+mod store_common;
+
+#[test]
+fn a_record_received_without_consent_says_its_substance_use_details_were_withheld() {
+    let mut l = Live::supervisor();
+    let when = chrono::Utc::now() - chrono::Duration::hours(1);
+    let s = store_common::summary(when, "Caller W", Risk::Low, "sleep");
+    let me = store_common::screener();
+    let id = l.store().start_draft(&me, when).unwrap();
+    let payload = serde_json::json!({
+        "intake": { "reason": "sleep" },
+        "sud_withheld": "accessline.sud-withheld/1",
+    });
+    l.store()
+        .finalize(&me, id, &payload, &s, &store_common::versions())
+        .unwrap();
+    l.press(&["v", "enter"]);
+    assert_eq!(l.app.screen, Screen::Record);
+    let text = screen(&l.app, 100, 30);
+    assert!(text.contains("Substance-use details withheld"), "{text}");
+}

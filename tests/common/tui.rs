@@ -226,6 +226,10 @@ impl Live {
 }
 
 fn enrol(vault: &mut Vault, store: &mut Store, user: &str, role: Role) {
+    // A second program on the same database file: the user is already there.
+    if vault.has_user(user) || store.user(user).unwrap().is_some() {
+        return;
+    }
     let admin = Actor::new("admin.test", "desk-01");
     let name = format!("Test {user}");
     security::enrol(vault, store, &admin, user, &name, role, PIN, now()).unwrap();

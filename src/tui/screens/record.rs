@@ -62,6 +62,17 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
     }
     let intake: Intake = serde_json::from_value(payload["intake"].clone()).unwrap_or_default();
     let outcome: Option<Outcome> = serde_json::from_value(payload["outcome"].clone()).ok();
+    if payload
+        .get(crate::sync::withhold::MARKER_KEY)
+        .is_some_and(|m| !m.is_null())
+    {
+        // A record received from a device without the caller's consent to share substance-use
+        // information (42 CFR Part 2): those details never left the device.
+        out.push(Line::styled(
+            "  Substance-use details withheld: the caller did not consent to sharing them.",
+            theme.warning,
+        ));
+    }
     out.push(h("Intake"));
     out.push(Line::raw(format!(
         "  {} · {} · age {} · {}{} · Medi-Cal {} · ZIP {} (SA {})",
