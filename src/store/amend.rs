@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
-use super::encounters::latest;
+use super::encounters::{check_key, latest};
 use super::error::{Result, StoreError};
 use super::model::{Actor, Status};
 
@@ -21,12 +21,7 @@ pub(crate) fn save_field(
     value: &serde_json::Value,
     now: &str,
 ) -> Result<()> {
-    if key.trim().is_empty() {
-        return Err(StoreError::Invalid {
-            what: "field key",
-            problem: "must not be empty".into(),
-        });
-    }
+    check_key(key)?;
     match latest(c, id)? {
         None => return Err(StoreError::NotFound { id }),
         Some((_, Status::Draft)) => return Err(StoreError::NotFinalized { id }),

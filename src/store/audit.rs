@@ -77,19 +77,7 @@ pub(crate) const AUDIT_COLUMNS: &str =
     "seq, at, actor, device, action, record, detail, prev_hash, hash";
 
 pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, [String; 8])> {
-    Ok((
-        r.get(0)?,
-        [
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-        ],
-    ))
+    Ok((r.get(0)?, super::model::columns(r, 1)?))
 }
 
 pub(crate) fn entry((seq, f): (i64, [String; 8])) -> Result<AuditEntry> {

@@ -75,6 +75,17 @@ pub(crate) fn start_draft(
 }
 
 /// Upsert one field of a draft. The UI calls this once per answer, each in its own transaction.
+/// A saved field needs a name.
+pub(crate) fn check_key(key: &str) -> Result<()> {
+    if key.trim().is_empty() {
+        return Err(StoreError::Invalid {
+            what: "field key",
+            problem: "must not be empty".into(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn save_field(
     c: &Connection,
     actor: &Actor,
@@ -83,12 +94,7 @@ pub(crate) fn save_field(
     value: &serde_json::Value,
     now: &str,
 ) -> Result<()> {
-    if key.trim().is_empty() {
-        return Err(StoreError::Invalid {
-            what: "field key",
-            problem: "must not be empty".into(),
-        });
-    }
+    check_key(key)?;
     match latest(c, id)? {
         None => return Err(StoreError::NotFound { id }),
         Some((_, Status::Finalized)) => return Err(StoreError::Finalized { id }),

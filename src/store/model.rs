@@ -253,6 +253,19 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// `N` consecutive columns of a row, from column `first`, as an array.
+pub(crate) fn columns<T: rusqlite::types::FromSql, const N: usize>(
+    r: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<[T; N]> {
+    let read = (first..first + N)
+        .map(|i| r.get(i))
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(read
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("exactly N columns were read")))
+}
+
 pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt {
         what: format!("encounter id `{s}`"),

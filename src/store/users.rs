@@ -59,15 +59,7 @@ const USER_COLUMNS: &str =
     "name, display_name, role, created_at, created_by, disabled_at, disabled_by";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
-    Ok([
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ])
+    super::model::columns(r, 0)
 }
 
 fn user_row(f: [Option<String>; 7]) -> Result<UserRow> {

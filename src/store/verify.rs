@@ -196,14 +196,7 @@ fn check_chain(c: &Connection, faults: &mut Vec<Fault>) -> Result<u64> {
     while let Some(r) = rows.next()? {
         n += 1;
         let seq: i64 = r.get(0)?;
-        let f: [String; 6] = [
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-        ];
+        let f: [String; 6] = super::model::columns(r, 1)?;
         let (prev_hash, hash): (String, String) = (r.get(7)?, r.get(8)?);
         if seq != expected {
             faults.push(Fault::AuditGap { expected, seq });
