@@ -359,6 +359,43 @@ fn list_queries_walk_an_index_instead_of_sorting() {
     );
 }
 
+/// A search with any filter is driven by the full-text matches, newest first (no sort of every
+/// match, no walk of a filter's index probing the text index per call).
+#[test]
+fn a_search_with_a_filter_is_driven_by_the_matches() {
+    use accessline::domain::quadrant::CellId;
+    let store = Store::open_unencrypted(db()).unwrap();
+    let filters = [
+        ListFilter {
+            language: Some("es".into()),
+            ..Default::default()
+        },
+        ListFilter {
+            cell: CellId::parse("high_high"),
+            ..Default::default()
+        },
+        ListFilter {
+            screener: Some("screener.kim".into()),
+            ..Default::default()
+        },
+        ListFilter {
+            risk: Some(Risk::High),
+            ..Default::default()
+        },
+    ];
+    for mut filter in filters {
+        filter.text = Some("eviction".into());
+        let q = ListQuery {
+            filter,
+            ..Default::default()
+        };
+        let p = plan(&store, &q);
+        let first = p.lines().next().unwrap_or_default();
+        assert!(first.contains("search_fts"), "{:?}:\n{p}", q.filter);
+        assert!(!p.contains("TEMP B-TREE"), "{:?}:\n{p}", q.filter);
+    }
+}
+
 /// Every queue filter on its own: sorted by time (and, for language and cell, in every order)
 /// the list walks an index in the sort's order (no sorting of every match, no scan of the
 /// state table), except for sync conflicts, rare by nature, which come from their partial
