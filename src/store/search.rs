@@ -26,17 +26,10 @@ pub(crate) fn index_text(
     if text.trim().is_empty() {
         return Ok(());
     }
-    let base = received_at.timestamp_millis() * DOCS_PER_MS;
-    let last: Option<i64> = c
-        .prepare_cached("SELECT max(doc) FROM search_doc WHERE doc >= ?1 AND doc < ?2")?
-        .query_row([base, base + DOCS_PER_MS], |r| r.get(0))?;
-    let doc = last.map_or(base, |d| d + 1);
-    if doc >= base + DOCS_PER_MS {
-        return Err(StoreError::Invalid {
-            what: "search index",
-            problem: "too many documents for one millisecond".into(),
-        });
-    }
+    let doc = next_doc(received_at, |range| {
+        c.prepare_cached("SELECT max(doc) FROM search_doc WHERE doc >= ?1 AND doc < ?2")?
+            .query_row(range, |r| r.get(0))
+    })?;
     c.prepare_cached("INSERT INTO search_doc (doc, encounter_id, revision) VALUES (?1, ?2, ?3)")?
         .execute(rusqlite::params![doc, id.to_string(), revision])?;
     c.prepare_cached("INSERT INTO search_fts (rowid, body) VALUES (?1, ?2)")?
@@ -46,6 +39,24 @@ pub(crate) fn index_text(
 
 /// Search documents per millisecond of call time (reason, addenda, review notes).
 pub(crate) const DOCS_PER_MS: i64 = 1024;
+
+/// The document number for a text of a call received at `received_at`: its millisecond's range
+/// (so document order is call-time order), one after the highest already used there, which
+/// `last` reads for the range `[first, end)`.
+pub(crate) fn next_doc(
+    received_at: DateTime<Utc>,
+    last: impl FnOnce([i64; 2]) -> rusqlite::Result<Option<i64>>,
+) -> Result<i64> {
+    let base = received_at.timestamp_millis() * DOCS_PER_MS;
+    let doc = last([base, base + DOCS_PER_MS])?.map_or(base, |d| d + 1);
+    if doc >= base + DOCS_PER_MS {
+        return Err(StoreError::Invalid {
+            what: "search index",
+            problem: "too many documents for one millisecond".into(),
+        });
+    }
+    Ok(doc)
+}
 
 /// Turn what a supervisor typed into an FTS5 query that cannot be a syntax error: every word
 /// quoted, all required, the last one a prefix (type-ahead).

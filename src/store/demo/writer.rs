@@ -25,9 +25,9 @@ use crate::domain::placement::Triage;
 use crate::domain::quadrant::CellId;
 use crate::store::audit::{GENESIS, chain_hash, encounter_record, review_record};
 use crate::store::encounters::{NewRevision, search_text};
-use crate::store::error::{Result, StoreError};
+use crate::store::error::Result;
 use crate::store::model::{Actor, CURSOR_KEY, Decision, ReviewState, Summary, ts};
-use crate::store::search::DOCS_PER_MS;
+use crate::store::search::next_doc;
 
 /// An event waiting for its time; the heap pops the earliest (ties in creation order).
 struct Pending {
@@ -285,18 +285,8 @@ impl Tx<'_> {
         if text.trim().is_empty() {
             return Ok(());
         }
-        let base = received_at.timestamp_millis() * DOCS_PER_MS;
-        let last: Option<i64> = self
-            .s
-            .last_doc
-            .query_row([base, base + DOCS_PER_MS], |r| r.get(0))?;
-        let doc = last.map_or(base, |d| d + 1);
-        if doc >= base + DOCS_PER_MS {
-            return Err(StoreError::Invalid {
-                what: "search index",
-                problem: "too many documents for one millisecond".into(),
-            });
-        }
+        let last_doc = &mut self.s.last_doc;
+        let doc = next_doc(received_at, |range| last_doc.query_row(range, |r| r.get(0)))?;
         self.s.doc.execute(params![doc, id, revision])?;
         self.heads.fts.push((doc, text.to_owned()));
         Ok(())
