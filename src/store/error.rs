@@ -87,8 +87,55 @@ pub enum StoreError {
     NoOutboxEntry { device: String, seq: i64 },
     #[error("the database holds a damaged value ({what}); run `accessline verify`")]
     Corrupt { what: String },
-    #[error("database error: {0}")]
+    #[error("{}", describe(.0))]
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl StoreError {
+    /// The disk (or the file system holding the database) has no room: nothing was written.
+    pub fn is_disk_full(&self) -> bool {
+        let code = match self {
+            StoreError::Sqlite(e) | StoreError::Open { source: e, .. } => e.sqlite_error_code(),
+            _ => None,
+        };
+        code == Some(rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+/// SQLite's own words, except where a person at the terminal needs to know what to do.
+fn describe(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => {
+            "the disk is full, so nothing was written; free some disk space and try again"
+                .to_owned()
+        }
+        _ => format!("database error: {e}"),
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: std::ffi::c_int) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn a_full_disk_says_so_and_what_to_do() {
+        let e = sqlite(rusqlite::ffi::SQLITE_FULL);
+        assert!(e.is_disk_full());
+        assert_eq!(
+            e.to_string(),
+            "the disk is full, so nothing was written; free some disk space and try again"
+        );
+        let other = sqlite(rusqlite::ffi::SQLITE_BUSY);
+        assert!(!other.is_disk_full());
+        assert!(other.to_string().starts_with("database error: "));
+    }
+}

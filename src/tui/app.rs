@@ -40,6 +40,15 @@ pub enum Action {
     AmendLoaded(Box<EncounterRecord>, BTreeMap<String, serde_json::Value>),
     Saved,
     Failed(String),
+    /// An answer could not be written (a full disk, say): it is kept and written again.
+    SaveFailed {
+        id: Uuid,
+        key: String,
+        value: serde_json::Value,
+        why: String,
+    },
+    /// The draft could not be created; answers wait on screen and it is tried again.
+    DraftStartFailed(String),
     /// A sign-in (at start-up or at the lock screen) succeeded.
     SignedIn(Principal),
     /// It did not: the reason, fit for the screen.
@@ -132,6 +141,9 @@ pub enum AccessNote {
 /// How long without a key before the screen locks (DESIGN 6: automatic lock).
 pub const DEFAULT_IDLE_LOCK: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
+/// How long after a failed write (a full disk) it is tried again.
+pub const RETRY_WRITES: chrono::TimeDelta = chrono::TimeDelta::seconds(3);
+
 /// What the home screen shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HomeData {
@@ -203,8 +215,13 @@ pub struct CallView {
     pub placement: PlacementMode,
     pub referral_focus: usize,
     pub notices_focus: usize,
-    /// Saves waiting for the draft's id (only between "new call" and the draft existing).
+    /// Answers not written yet: waiting for the draft's id (between "new call" and the draft
+    /// existing), or refused by the store (a full disk) and waiting to be written again.
     pub unsaved: Vec<(String, serde_json::Value)>,
+    /// Set while a write failed: when to try the draft or the unsaved answers again.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// A write failed and the screener has not yet been told that all is saved again.
+    pub write_failed: bool,
     /// Set when this is an addendum to a finalized encounter (edits are not drafts).
     pub amending: Option<Amending>,
 }
@@ -465,7 +482,7 @@ impl App {
                 if now - self.last_input >= self.idle_limit {
                     return self.lock_screen(LockReason::Idle);
                 }
-                Vec::new()
+                self.retry_writes()
             }
             Action::SignedIn(p) => self.signed_in_as(p),
             Action::SignInFailed(why) => {
@@ -501,6 +518,11 @@ impl App {
                     return Vec::new();
                 };
                 v.call.id = Some(id);
+                v.retry_at = None;
+                self.after_write();
+                let Some(v) = self.call.as_mut() else {
+                    return Vec::new();
+                };
                 let mut out: Vec<Effect> = v
                     .unsaved
                     .drain(..)
@@ -550,9 +572,47 @@ impl App {
                 self.set_status(Level::Info, format!("Written: {}", names.join(", ")));
                 Vec::new()
             }
-            Action::Saved => Vec::new(),
+            Action::Saved => {
+                self.after_write();
+                Vec::new()
+            }
             Action::Failed(why) => {
                 self.set_status(Level::Error, why);
+                Vec::new()
+            }
+            Action::SaveFailed {
+                id,
+                key,
+                value,
+                why,
+            } => {
+                let now = self.now;
+                let Some(v) = self.call.as_mut().filter(|v| v.call.id == Some(id)) else {
+                    // The call was left meanwhile; its other answers were saved.
+                    self.set_status(Level::Error, format!("NOT SAVED ({key}): {why}"));
+                    return Vec::new();
+                };
+                v.keep_unsaved(key, value);
+                v.retry_at = Some(now + RETRY_WRITES);
+                v.write_failed = true;
+                self.set_status(
+                    Level::Error,
+                    format!("NOT SAVED: {why} — kept on screen, tried again every few seconds"),
+                );
+                Vec::new()
+            }
+            Action::DraftStartFailed(why) => {
+                let now = self.now;
+                if let Some(v) = self.call.as_mut().filter(|v| v.call.id.is_none()) {
+                    v.retry_at = Some(now + RETRY_WRITES);
+                    v.write_failed = true;
+                }
+                self.set_status(
+                    Level::Error,
+                    format!(
+                        "Call NOT SAVED yet: {why} — kept on screen, tried again every few seconds"
+                    ),
+                );
                 Vec::new()
             }
             Action::Insert(c) => match self.side_text() {
@@ -862,6 +922,7 @@ impl App {
         let key = key.into();
         if let Some(a) = &v.amending {
             // Corrections are saved as entered; the addendum is written whole when added.
+            v.unsaved.retain(|(k, _)| *k != key);
             return match v.call.id {
                 Some(id) => vec![Effect::SaveAmendField {
                     id,
@@ -873,13 +934,64 @@ impl App {
             };
         }
         match v.call.id {
-            Some(id) => vec![Effect::SaveField { id, key, value }],
-            None => {
+            Some(id) => {
+                // A newer value replaces one still waiting to be written again.
                 v.unsaved.retain(|(k, _)| *k != key);
-                v.unsaved.push((key, value));
+                vec![Effect::SaveField { id, key, value }]
+            }
+            None => {
+                v.keep_unsaved(key, value);
                 Vec::new()
             }
         }
+    }
+
+    /// A write went through: if earlier ones had failed and nothing is waiting any more, say so.
+    fn after_write(&mut self) {
+        let Some(v) = self.call.as_mut() else {
+            return;
+        };
+        if v.write_failed && v.retry_at.is_none() && v.unsaved.is_empty() {
+            v.write_failed = false;
+            self.set_status(
+                Level::Info,
+                "Saved: there is room again, and everything on screen is in the database.",
+            );
+        }
+    }
+
+    /// After a failed write: every few seconds, start the draft again or write the answers
+    /// that were refused. What fails again comes back as another failure.
+    fn retry_writes(&mut self) -> Vec<Effect> {
+        let now = self.now;
+        let Some(v) = self.call.as_mut() else {
+            return Vec::new();
+        };
+        if v.retry_at.is_none_or(|at| now < at) {
+            return Vec::new();
+        }
+        v.retry_at = None;
+        let Some(id) = v.call.id else {
+            if v.amending.is_some() {
+                return Vec::new();
+            }
+            return vec![Effect::StartDraft {
+                received_at: v.call.received_at,
+            }];
+        };
+        let base_revision = v.amending.as_ref().map(|a| a.revision);
+        v.unsaved
+            .drain(..)
+            .map(|(key, value)| match base_revision {
+                Some(base_revision) => Effect::SaveAmendField {
+                    id,
+                    base_revision,
+                    key,
+                    value,
+                },
+                None => Effect::SaveField { id, key, value },
+            })
+            .collect()
     }
 
     pub fn cursor_effect(&self) -> Vec<Effect> {
@@ -940,8 +1052,25 @@ impl CallView {
             referral_focus: 0,
             notices_focus: 0,
             unsaved: Vec::new(),
+            retry_at: None,
+            write_failed: false,
             amending: None,
         }
+    }
+
+    /// Answers on screen that are not in the database because a write failed.
+    pub fn not_saved(&self) -> usize {
+        if self.retry_at.is_some() {
+            self.unsaved.len().max(usize::from(self.call.id.is_none()))
+        } else {
+            0
+        }
+    }
+
+    /// Remember an answer to write later (the newest value of a key wins).
+    fn keep_unsaved(&mut self, key: String, value: serde_json::Value) {
+        self.unsaved.retain(|(k, _)| *k != key);
+        self.unsaved.push((key, value));
     }
 
     fn question_slot(step: Step) -> Option<usize> {

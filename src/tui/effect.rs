@@ -5,6 +5,8 @@ use chrono::Utc;
 
 use std::path::PathBuf;
 
+use uuid::Uuid;
+
 use super::app::{AccessNote, Action, Effect, HomeData};
 use super::review::RecordData;
 use crate::domain::clock::start_of_county_day;
@@ -201,11 +203,14 @@ pub fn run(
                 tracing::info!(%id, "draft started");
                 Some(Action::DraftStarted(id))
             }
-            Err(e) => failed("Could not start the draft (answers are NOT being saved)", e),
+            Err(e) => {
+                tracing::error!("could not start a draft: {e}");
+                Some(Action::DraftStartFailed(short_why(&e)))
+            }
         },
         Effect::SaveField { id, key, value } => match store.save_field(actor, id, &key, &value) {
-            Ok(()) => None,
-            Err(e) => failed(&format!("NOT SAVED: {key}"), e),
+            Ok(()) => Some(Action::Saved),
+            Err(e) => save_failed(id, key, value, e),
         },
         Effect::SaveCursor { id, cursor } => match store.save_cursor(actor, id, &cursor) {
             Ok(()) => None,
@@ -337,8 +342,8 @@ pub fn run(
             key,
             value,
         } => match store.save_amend_field(actor, id, base_revision, &key, &value) {
-            Ok(()) => None,
-            Err(e) => failed(&format!("NOT SAVED: {key}"), e),
+            Ok(()) => Some(Action::Saved),
+            Err(e) => save_failed(id, key, value, e),
         },
         Effect::Audit(note) => {
             let event = match note {
@@ -351,6 +356,31 @@ pub fn run(
             }
         }
         Effect::Quit | Effect::SignIn { .. } | Effect::FirstRun { .. } => None,
+    }
+}
+
+/// An answer the store refused: back to the app, which keeps it and writes it again.
+fn save_failed(
+    id: Uuid,
+    key: String,
+    value: serde_json::Value,
+    e: crate::store::StoreError,
+) -> Option<Action> {
+    tracing::error!("not saved ({key}): {e}");
+    Some(Action::SaveFailed {
+        id,
+        key,
+        value,
+        why: short_why(&e),
+    })
+}
+
+/// Why a write failed, short enough for the status line (the log has the whole error).
+fn short_why(e: &crate::store::StoreError) -> String {
+    if e.is_disk_full() {
+        "the disk is full".to_owned()
+    } else {
+        e.to_string()
     }
 }
 

@@ -18,7 +18,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::crossterm::execute;
 
@@ -40,6 +40,22 @@ pub fn drain(app: &mut App, backend: &mut Backend, queue: &mut VecDeque<app::Eff
             queue.extend(app.update(action));
         }
     }
+}
+
+/// One turn of the event loop: the clock first (call timer, idle lock, writes tried again),
+/// then the terminal's event if there was one. Every effect is returned; none is dropped.
+pub fn on_event(app: &mut App, ev: Option<&Event>, now: DateTime<Utc>) -> Vec<app::Effect> {
+    let mut out = app.update(Action::Tick(now));
+    match ev {
+        Some(Event::Key(k)) if k.kind == KeyEventKind::Press => {
+            if let Some(a) = app.translate(Key::from_event(k)) {
+                out.extend(app.update(a));
+            }
+        }
+        Some(Event::Paste(text)) => out.extend(app.update(Action::Paste(text.clone()))),
+        _ => {}
+    }
+    out
 }
 
 /// How the program starts.
@@ -91,25 +107,19 @@ pub fn run(
                 return Ok(());
             }
             terminal.draw(|f| ui::render(&app, &theme, f))?;
-            // Wake at least once a second for the call timer.
-            if !event::poll(Duration::from_millis(1000))? {
-                app.update(Action::Tick(Utc::now()));
-                continue;
+            // Wake at least once a second for the call timer, the idle lock and retried writes.
+            let ev = if event::poll(Duration::from_millis(1000))? {
+                Some(event::read()?)
+            } else {
+                None
+            };
+            if let (Some(Event::Key(k)), Some(panic_key)) = (&ev, &panic_key)
+                && k.kind == KeyEventKind::Press
+                && Key::from_event(k) == *panic_key
+            {
+                panic!("test panic requested with ACCESSLINE_TEST_PANIC_KEY");
             }
-            let ev = event::read()?;
-            app.update(Action::Tick(Utc::now()));
-            match ev {
-                Event::Key(k) if k.kind == KeyEventKind::Press => {
-                    if panic_key == Some(Key::from_event(&k)) {
-                        panic!("test panic requested with ACCESSLINE_TEST_PANIC_KEY");
-                    }
-                    if let Some(a) = app.translate(Key::from_event(&k)) {
-                        queue.extend(app.update(a));
-                    }
-                }
-                Event::Paste(text) => queue.extend(app.update(Action::Paste(text))),
-                _ => {}
-            }
+            queue.extend(on_event(&mut app, ev.as_ref(), Utc::now()));
         }
     })();
     let _ = execute!(io::stdout(), event::DisableBracketedPaste);

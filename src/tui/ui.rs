@@ -163,6 +163,11 @@ fn render_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         sep(),
         Span::raw(app.actor.user.clone()),
     ];
+    // Before anything else: answers on screen that a failed write (a full disk) left unsaved.
+    if let Some(n) = app.call.as_ref().map(|v| v.not_saved()).filter(|n| *n > 0) {
+        spans.push(sep());
+        spans.push(Span::styled(format!("NOT SAVED: {n}"), theme.crisis));
+    }
     if let (Some(v), Some(elapsed)) = (&app.call, app.call_elapsed()) {
         let secs = elapsed.num_seconds();
         spans.push(sep());
