@@ -9,6 +9,7 @@
 
 mod kdf;
 mod role;
+mod slot;
 mod vault;
 
 use std::path::{Path, PathBuf};
