@@ -136,7 +136,10 @@ pub const DEFAULT_IDLE_LOCK: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HomeData {
     pub drafts: Vec<DraftSummary>,
+    /// The newest returned calls (at most `RETURNED_SHOWN`).
     pub returned: Vec<Returned>,
+    /// How many calls are returned in all.
+    pub returned_total: u64,
     pub today: DayCounts,
     /// One line on sync state ("sync: 12 pending · 340 exported · …").
     pub sync: Option<String>,
