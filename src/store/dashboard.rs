@@ -98,15 +98,29 @@ fn days(
     now: DateTime<Utc>,
 ) -> Result<Dashboard> {
     let mut d = Dashboard::default();
+    // Summed here rather than with GROUP BY (which sorts every row): the (dimension, value)
+    // pairs repeat day after day, so a short list finds each one.
+    let mut sums: Vec<(String, String, i64)> = Vec::new();
     let mut st = c.prepare_cached(
-        "SELECT dimension, value, sum(n) FROM dashboard_day
-         WHERE day >= ?1 AND day < ?2
-         GROUP BY dimension, value HAVING sum(n) > 0",
+        "SELECT dimension, value, n FROM dashboard_day WHERE day >= ?1 AND day < ?2",
     )?;
     let mut rows = st.query(params![day(first), day(end)])?;
     while let Some(r) = rows.next()? {
         let (dimension, value) = (text(r, 0)?.unwrap_or(""), text(r, 1)?.unwrap_or(""));
-        let n = r.get::<_, i64>(2)? as u64;
+        let n: i64 = r.get(2)?;
+        match sums
+            .iter_mut()
+            .find(|(d, v, _)| d == dimension && v == value)
+        {
+            Some(slot) => slot.2 += n,
+            None => sums.push((dimension.to_owned(), value.to_owned(), n)),
+        }
+    }
+    for (dimension, value, n) in &sums {
+        let (dimension, value) = (dimension.as_str(), value.as_str());
+        let Ok(n @ 1..) = u64::try_from(*n) else {
+            continue;
+        };
         match dimension {
             "total" => d.total += n,
             "cell" => *d.cells.entry(value.to_owned()).or_default() += n,
@@ -133,23 +147,25 @@ fn days(
             _ => {}
         }
     }
-    // The open deadlines still ahead of `now`: the entries of the open-deadline index after it.
+    // The open deadlines still ahead of `now`: the entries of the open-deadline index after it
+    // (counted here: a GROUP BY would sort them).
     let mut st = c.prepare_cached(
-        "SELECT triage, count(*) FROM dashboard_fact INDEXED BY dashboard_fact_open
+        "SELECT triage FROM dashboard_fact INDEXED BY dashboard_fact_open
          WHERE deadline_at > ?3 AND received_at >= ?1 AND received_at < ?2
            AND triage IS NOT NULL AND deadline_at IS NOT NULL AND warm_handoff = 0
-           AND NOT (triage = 'emergent' AND crisis_actions > 0)
-         GROUP BY triage",
+           AND NOT (triage = 'emergent' AND crisis_actions > 0)",
     )?;
     let mut rows = st.query(params![ts(first), ts(end), ts(now)])?;
+    let mut pending: BTreeMap<Triage, u64> = BTreeMap::new();
     while let Some(r) = rows.next()? {
-        let Some(t) = triage(text(r, 0)?) else {
-            continue;
-        };
-        let pending = r.get::<_, i64>(1)? as u64;
+        if let Some(t) = triage(text(r, 0)?) {
+            *pending.entry(t).or_default() += 1;
+        }
+    }
+    for (t, n) in pending {
         let slot = d.timeliness.entry(t).or_default();
-        slot.missed -= pending.min(slot.missed);
-        slot.pending += pending;
+        slot.missed -= n.min(slot.missed);
+        slot.pending += n;
     }
     Ok(d)
 }
