@@ -161,9 +161,10 @@ pub(crate) fn drafts_of(c: &Connection, screener: &str) -> Result<Vec<DraftSumma
     Ok(out)
 }
 
-/// How many returned items the screener's home lists: the newest calls first (a screener
-/// with thousands of unanswered returns, as the demo's have, sees the count and these).
-pub const RETURNED_SHOWN: usize = 100;
+/// How many returned items the screener's home lists (more than its pane shows at 80×24),
+/// the newest calls first: a screener with thousands of unanswered returns, as the demo's
+/// have, sees the count and these. Each costs a few page reads on a cold start.
+pub const RETURNED_SHOWN: usize = 20;
 
 const RETURNED_SQL: &str = "SELECT e.encounter_id, e.revision, e.received_at, e.caller_display,
         r.note, r.reviewer, r.reviewed_at
