@@ -225,7 +225,7 @@ fn scenarios() -> Vec<(&'static str, App, [Key; 2])> {
             }),
         })
         .collect();
-    let returned = (0..3)
+    let returned: Vec<Returned> = (0..3)
         .map(|i| Returned {
             encounter_id: Uuid::from_u128(100 + i),
             revision: 1,
@@ -238,6 +238,7 @@ fn scenarios() -> Vec<(&'static str, App, [Key; 2])> {
         .collect();
     home.update(Action::HomeLoaded(HomeData {
         drafts,
+        returned_total: returned.len() as u64,
         returned,
         today: DayCounts {
             finalized: 14,

@@ -182,8 +182,8 @@ fn filters_agree_with_a_brute_force_scan() {
                     && r.language.as_deref() == Some("en")
             }),
         ),
-        // Conflicts come from their partial index (migration 0006) and are sorted; returned calls
-        // are walked.
+        // Sorted by time, returned calls and conflicts come from their time-ordered partial
+        // indexes (migration 0008), every other filter tested per row.
         (
             ListFilter {
                 sync_state: Some(accessline::store::SyncState::Conflict),
@@ -219,6 +219,40 @@ fn filters_agree_with_a_brute_force_scan() {
             },
             Box::new(|r| {
                 r.language.as_deref() == Some("es")
+                    && r.review_state == Some(ReviewState::NeedsChanges)
+            }),
+        ),
+        (
+            ListFilter {
+                review_state: Some(ReviewState::NeedsChanges),
+                received_before: Some(mid),
+                ..Default::default()
+            },
+            Box::new(move |r| {
+                r.review_state == Some(ReviewState::NeedsChanges) && r.received_at < mid
+            }),
+        ),
+        (
+            ListFilter {
+                sync_state: Some(accessline::store::SyncState::Conflict),
+                received_from: Some(mid),
+                risk: Some(Risk::None),
+                ..Default::default()
+            },
+            Box::new(move |r| {
+                r.sync_state == Some(accessline::store::SyncState::Conflict)
+                    && r.received_at >= mid
+                    && r.risk == Risk::None
+            }),
+        ),
+        (
+            ListFilter {
+                sync_state: Some(accessline::store::SyncState::Exported),
+                review_state: Some(ReviewState::NeedsChanges),
+                ..Default::default()
+            },
+            Box::new(|r| {
+                r.sync_state == Some(accessline::store::SyncState::Exported)
                     && r.review_state == Some(ReviewState::NeedsChanges)
             }),
         ),
@@ -398,8 +432,9 @@ fn a_search_with_a_filter_is_driven_by_the_matches() {
 
 /// Every queue filter on its own: sorted by time (and, for language and cell, in every order)
 /// the list walks an index in the sort's order (no sorting of every match, no scan of the
-/// state table), except for sync conflicts, rare by nature, which come from their partial
-/// index.
+/// state table). Sorted by time, returned calls and sync conflicts start from their
+/// time-ordered partial indexes (migration 0008); in the other orders sync conflicts come
+/// from their partial index of migration 0006 and are sorted.
 #[test]
 fn every_filter_walks_an_index_or_a_small_partial_one() {
     use accessline::domain::placement::Triage;
@@ -432,8 +467,26 @@ fn every_filter_walks_an_index_or_a_small_partial_one() {
                 ..Default::default()
             };
             let p = plan(&store, &q);
-            if filter.sync_state == Some(SyncState::Conflict) {
-                assert!(p.contains("encounter_state_conflict"), "{filter:?}:\n{p}");
+            let first = p.lines().next().unwrap_or_default();
+            if sort == SortBy::Time && filter.sync_state == Some(SyncState::Conflict) {
+                assert!(
+                    first.contains("encounter_state_conflict_by_time")
+                        && !p.contains("TEMP B-TREE"),
+                    "{filter:?}:\n{p}"
+                );
+            } else if sort == SortBy::Time && filter.review_state == Some(ReviewState::NeedsChanges)
+            {
+                assert!(
+                    first.contains("encounter_state_returned_by_time")
+                        && !p.contains("TEMP B-TREE"),
+                    "{filter:?}:\n{p}"
+                );
+            } else if filter.sync_state == Some(SyncState::Conflict) {
+                assert!(
+                    p.split_whitespace()
+                        .any(|w| w == "encounter_state_conflict"),
+                    "{filter:?}:\n{p}"
+                );
             } else if sort == SortBy::Time || filter.language.is_some() || filter.cell.is_some() {
                 assert!(
                     !p.contains("TEMP B-TREE") && !p.contains("SCAN s"),
@@ -490,7 +543,16 @@ fn screener_queues_show_drafts_and_returned_items() {
                 (r.revision, Some(ReviewState::NeedsChanges))
             );
         }
-        returned += back.len();
+        // The newest calls first, at most RETURNED_SHOWN of them; the count is of all.
+        assert!(back.len() <= accessline::store::RETURNED_SHOWN);
+        assert!(
+            back.windows(2)
+                .all(|w| (w[0].received_at, w[0].encounter_id)
+                    > (w[1].received_at, w[1].encounter_id))
+        );
+        let total = store.returned_count(screener).unwrap() as usize;
+        assert_eq!(back.len(), total.min(accessline::store::RETURNED_SHOWN));
+        returned += total;
     }
     let c = store.connection();
     let count =

@@ -408,3 +408,56 @@ fn a_record_received_without_consent_says_its_substance_use_details_were_withhel
     let text = screen(&l.app, 100, 30);
     assert!(text.contains("Substance-use details withheld"), "{text}");
 }
+
+/// A hub holds a call received without the caller's consent as a withheld view (issue 7): the
+/// record shows what the view kept of the outcome — scores, the mental-health severity and
+/// triage with their reasons, the referrals kept — and says what was withheld.
+#[test]
+fn a_withheld_record_shows_the_mental_health_parts_it_kept() {
+    use accessline::domain::Definitions;
+    use accessline::store::ListQuery;
+    use accessline::sync::withhold::SudPolicy;
+    let mut l = Live::new();
+    finalized_call(&mut l, "Ana Torres", "Panic attacks at night");
+    let first = l.store().list(&ListQuery::default()).unwrap().rows[0].encounter_id;
+    let record = l.store().encounter(first, None).unwrap();
+    let full = record.payload.unwrap();
+    let defs = Definitions::builtin().unwrap();
+    let view = SudPolicy::new(&defs)
+        .view(&full, None)
+        .unwrap()
+        .expect("no consent was recorded: the export withholds");
+    let view: serde_json::Value = serde_json::from_str(&view.payload).unwrap();
+    assert!(view["outcome"]["placement"].get("cell").is_none());
+    let me = store_common::screener();
+    // The hub's copy is the newest call, first in the queue.
+    let when = record.summary.received_at + chrono::Duration::minutes(1);
+    let id = l.store().start_draft(&me, when).unwrap();
+    let s = store_common::summary(when, "Caller W", Risk::Low, "panic");
+    l.store()
+        .finalize(&me, id, &view, &s, &store_common::versions())
+        .unwrap();
+    l.switch_user("supervisor.test", Role::Supervisor);
+    l.press(&["v", "enter"]);
+    assert_eq!(l.app.screen, Screen::Record);
+    let text = screen(&l.app, 80, 60);
+    assert!(
+        text.contains("Caller W"),
+        "the view's record is open:\n{text}"
+    );
+    for part in [
+        "Substance-use details withheld",
+        " Scores",
+        "PHQ-9",
+        " Placement",
+        "cell withheld",
+        "MH severity low:",
+        "addiction acuity: withheld",
+        "triage routine:",
+        " Referrals",
+    ] {
+        assert!(text.contains(part), "{part:?} in:\n{text}");
+    }
+    assert!(!text.contains("computed"), "no cell is shown:\n{text}");
+    insta::assert_snapshot!("record_withheld", regex_lite_replace(&text));
+}

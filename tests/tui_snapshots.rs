@@ -69,6 +69,8 @@ fn home_screens() {
             reviewer: "supervisor.lee".into(),
             reviewed_at: now() - Duration::hours(2),
         }],
+        // More returned than the home lists: the title counts them all.
+        returned_total: 240,
         today: DayCounts {
             finalized: 7,
             drafts: 1,

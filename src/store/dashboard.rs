@@ -1,12 +1,13 @@
 //! The supervisor's dashboard for a period: the 3×3 grid as counts, risk levels, crisis calls,
-//! timeliness by triage level, calls by language and interpreter use. One pass over the
-//! period's rows of `dashboard_fact` (migration 0005): the current finalized revisions' summary
-//! columns and the three facts the dashboard needs from their payloads, extracted when each
-//! revision was written.
+//! timeliness by triage level, calls by language and interpreter use. Whole days come from
+//! `dashboard_day` (migration 0008: per-day counts the database keeps in step with
+//! `dashboard_fact`), the partial days at the period's ends from `dashboard_fact` itself
+//! (migration 0005: one narrow row per current finalized revision, with the three facts the
+//! dashboard needs from its payload extracted when it was written).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::error::Result;
@@ -47,15 +48,135 @@ impl Dashboard {
 /// a warm hand-off during the call, or the call was emergent and the crisis protocol recorded
 /// actions; otherwise pending until the deadline passes and missed after it (appointment dates
 /// are not recorded yet). The dashboard judges at `now`.
+///
+/// The whole UTC days of the period are summed from `dashboard_day` (migration 0008: per-day
+/// counts kept in step with `dashboard_fact` by triggers), at most ~40 rows a day; the partial
+/// days at either end are counted from their `dashboard_fact` rows. A year is ~15,000 rows
+/// instead of ~500,000.
 pub(crate) fn dashboard(
     c: &Connection,
     from: DateTime<Utc>,
     before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Dashboard> {
-    // `dashboard_fact` (migration 0005) holds these columns for every current finalized
-    // revision, ordered by call time, with the payload's three facts extracted when the
-    // revision was written: a year is one range of a narrow table, not 500,000 payloads.
+    let Some((first, end)) = whole_days(from, before) else {
+        return facts(c, from, before, now);
+    };
+    let mut d = days(c, first, end, now)?;
+    if from < first {
+        d.add(&facts(c, from, first, now)?);
+    }
+    if end < before {
+        d.add(&facts(c, end, before, now)?);
+    }
+    Ok(d)
+}
+
+/// The whole UTC days inside `[from, before)`, as `[first midnight, last midnight)`.
+fn whole_days(
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let midnight = |t: DateTime<Utc>| t.date_naive().and_time(NaiveTime::MIN).and_utc();
+    let first = match midnight(from) {
+        m if m == from => m,
+        m => m + Duration::days(1),
+    };
+    let end = midnight(before);
+    (first < end).then_some((first, end))
+}
+
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// The calls of `[first, end)` (both UTC midnights) from the per-day counts.
+fn days(
+    c: &Connection,
+    first: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Dashboard> {
+    let mut d = Dashboard::default();
+    // Summed here rather than with GROUP BY (which sorts every row): the (dimension, value)
+    // pairs repeat day after day, so a short list finds each one.
+    let mut sums: Vec<(String, String, i64)> = Vec::new();
+    let mut st = c.prepare_cached(
+        "SELECT dimension, value, n FROM dashboard_day WHERE day >= ?1 AND day < ?2",
+    )?;
+    let mut rows = st.query(params![day(first), day(end)])?;
+    while let Some(r) = rows.next()? {
+        let (dimension, value) = (text(r, 0)?.unwrap_or(""), text(r, 1)?.unwrap_or(""));
+        let n: i64 = r.get(2)?;
+        match sums
+            .iter_mut()
+            .find(|(d, v, _)| d == dimension && v == value)
+        {
+            Some(slot) => slot.2 += n,
+            None => sums.push((dimension.to_owned(), value.to_owned(), n)),
+        }
+    }
+    for (dimension, value, n) in &sums {
+        let (dimension, value) = (dimension.as_str(), value.as_str());
+        let Ok(n @ 1..) = u64::try_from(*n) else {
+            continue;
+        };
+        match dimension {
+            "total" => d.total += n,
+            "cell" => *d.cells.entry(value.to_owned()).or_default() += n,
+            "risk" => {
+                *d.risk
+                    .entry(Risk::parse(value).unwrap_or(Risk::None))
+                    .or_default() += n
+            }
+            "crisis" => d.crisis += n,
+            "language" => *d.languages.entry(value.to_owned()).or_default() += n,
+            "interpreter" => d.interpreter += n,
+            "met" | "no_deadline" | "open" => {
+                let Some(t) = triage(Some(value)) else {
+                    continue;
+                };
+                let slot = d.timeliness.entry(t).or_default();
+                match dimension {
+                    "met" => slot.met += n,
+                    "no_deadline" => slot.no_deadline += n,
+                    // Open deadlines count as missed here; the pending ones move below.
+                    _ => slot.missed += n,
+                }
+            }
+            _ => {}
+        }
+    }
+    // The open deadlines still ahead of `now`: the entries of the open-deadline index after it
+    // (counted here: a GROUP BY would sort them).
+    let mut st = c.prepare_cached(
+        "SELECT triage FROM dashboard_fact INDEXED BY dashboard_fact_open
+         WHERE deadline_at > ?3 AND received_at >= ?1 AND received_at < ?2
+           AND triage IS NOT NULL AND deadline_at IS NOT NULL AND warm_handoff = 0
+           AND NOT (triage = 'emergent' AND crisis_actions > 0)",
+    )?;
+    let mut rows = st.query(params![ts(first), ts(end), ts(now)])?;
+    let mut pending: BTreeMap<Triage, u64> = BTreeMap::new();
+    while let Some(r) = rows.next()? {
+        if let Some(t) = triage(text(r, 0)?) {
+            *pending.entry(t).or_default() += 1;
+        }
+    }
+    for (t, n) in pending {
+        let slot = d.timeliness.entry(t).or_default();
+        slot.missed -= n.min(slot.missed);
+        slot.pending += n;
+    }
+    Ok(d)
+}
+
+/// The calls of `[from, before)` counted from their rows of `dashboard_fact`.
+fn facts(
+    c: &Connection,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Dashboard> {
     let mut st = c.prepare_cached(
         "SELECT cell_chosen, risk, triage, crisis, language, deadline_at, interpreter,
                 warm_handoff, crisis_actions
@@ -64,6 +185,39 @@ pub(crate) fn dashboard(
     )?;
     let rows = st.query(params![ts(from), ts(before)])?;
     count(rows, now)
+}
+
+fn triage(s: Option<&str>) -> Option<Triage> {
+    match s {
+        Some("emergent") => Some(Triage::Emergent),
+        Some("urgent") => Some(Triage::Urgent),
+        Some("routine") => Some(Triage::Routine),
+        _ => None,
+    }
+}
+
+impl Dashboard {
+    /// Add another period's counts to these.
+    fn add(&mut self, o: &Dashboard) {
+        fn sum<K: Ord + Clone>(a: &mut BTreeMap<K, u64>, b: &BTreeMap<K, u64>) {
+            for (k, n) in b {
+                *a.entry(k.clone()).or_default() += n;
+            }
+        }
+        self.total += o.total;
+        sum(&mut self.cells, &o.cells);
+        sum(&mut self.risk, &o.risk);
+        self.crisis += o.crisis;
+        for (t, x) in &o.timeliness {
+            let slot = self.timeliness.entry(*t).or_default();
+            slot.met += x.met;
+            slot.missed += x.missed;
+            slot.pending += x.pending;
+            slot.no_deadline += x.no_deadline;
+        }
+        sum(&mut self.languages, &o.languages);
+        self.interpreter += o.interpreter;
+    }
 }
 
 /// Count rows of `(cell_chosen, risk, triage, crisis, language, deadline_at, interpreter,
@@ -84,13 +238,7 @@ fn count(mut rows: rusqlite::Rows<'_>, now: DateTime<Utc>) -> Result<Dashboard> 
         bump(&mut d.languages, text(r, 4)?.unwrap_or("—"));
         let interpreter: i64 = r.get(6)?;
         d.interpreter += u64::from(interpreter != 0);
-        let triage = match text(r, 2)? {
-            Some("emergent") => Some(Triage::Emergent),
-            Some("urgent") => Some(Triage::Urgent),
-            Some("routine") => Some(Triage::Routine),
-            _ => None,
-        };
-        if let Some(t) = triage {
+        if let Some(t) = triage(text(r, 2)?) {
             let warm: i64 = r.get(7)?;
             let actions: i64 = r.get(8)?;
             let deadline = text(r, 5)?;
@@ -155,6 +303,80 @@ mod tests {
         count(rows, now).unwrap()
     }
 
+    /// The per-day counts as migration 0008 backfills them, recounted from every fact.
+    fn recount(c: &Connection) -> Vec<(String, String, String, i64)> {
+        let sql = include_str!("sql/0008_dashboard_days.sql");
+        let start = sql
+            .find("INSERT INTO dashboard_day (day, dimension, value, n)\nSELECT day,")
+            .expect("the backfill");
+        let end = start + sql[start..].find(';').expect("its end");
+        let backfill =
+            sql[start..end].replace("INSERT INTO dashboard_day (day, dimension, value, n)", "");
+        let mut st = c
+            .prepare(&format!("SELECT * FROM ({backfill}) ORDER BY 1, 2, 3"))
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    fn kept(c: &Connection) -> Vec<(String, String, String, i64)> {
+        let mut st = c
+            .prepare(
+                "SELECT day, dimension, value, n FROM dashboard_day WHERE n <> 0 ORDER BY 1, 2, 3",
+            )
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    /// Periods cutting through the data at midnights and between them, from hours to all of it,
+    /// each judged at several moments: the dashboard equals the one read from every payload.
+    fn check_periods(c: &Connection) {
+        let start = demo::base_time();
+        let h = chrono::Duration::hours;
+        let periods = [
+            (h(0), h(10_000)),
+            (h(0), h(24)),
+            (h(20), h(12)),
+            (h(30), h(1)),
+            (h(8), h(48)),
+            (h(5), h(24 * 30 + 3)),
+            (h(-16), h(24 * 3)),
+        ];
+        let mut with_calls = 0;
+        for now in [
+            start + chrono::Duration::days(7),
+            start + h(30),
+            start + h(500),
+        ] {
+            for (from, len) in periods {
+                let from = start + from;
+                let before = from + len;
+                let want = from_payloads(c, from, before, now);
+                with_calls += usize::from(want.total > 0);
+                assert_eq!(
+                    dashboard(c, from, before, now).unwrap(),
+                    want,
+                    "{from} {before} {now}"
+                );
+            }
+            // "All calls", as the screen asks for it.
+            let (from, before) = (
+                DateTime::<Utc>::UNIX_EPOCH,
+                start + chrono::Duration::days(400),
+            );
+            assert_eq!(
+                dashboard(c, from, before, now).unwrap(),
+                from_payloads(c, from, before, now)
+            );
+        }
+        assert!(with_calls >= 12, "most periods hold calls ({with_calls})");
+    }
+
     #[test]
     fn the_dashboard_from_its_facts_equals_the_dashboard_from_the_payloads() {
         let dir = tempfile::tempdir().unwrap();
@@ -178,16 +400,12 @@ mod tests {
             )
             .unwrap();
         assert!(addenda > 10, "the demo wrote addenda ({addenda})");
+        // The bulk writer's facts went through the per-day triggers.
+        assert_eq!(kept(c), recount(c));
+        assert!(kept(c).len() > 50);
+        check_periods(c);
         let start = demo::base_time();
-        // Deadlines both passed and pending at `now`; periods cutting through the data.
         let now = start + chrono::Duration::days(7);
-        for (from, hours) in [(0, 10_000), (0, 24), (20, 12), (30, 1)] {
-            let from = start + chrono::Duration::hours(from);
-            let before = from + chrono::Duration::hours(hours);
-            let want = from_payloads(c, from, before, now);
-            assert!(want.total > 0 || hours < 2);
-            assert_eq!(dashboard(c, from, before, now).unwrap(), want);
-        }
         let all = dashboard(c, start, start + chrono::Duration::days(400), now).unwrap();
         assert!(all.interpreter > 0 && all.crisis > 0, "{all:?}");
         let t = all.timeliness.values().fold((0, 0, 0), |a, t| {
@@ -197,5 +415,74 @@ mod tests {
             t.0 > 0 && t.1 > 0 && t.2 > 0,
             "met, missed and pending: {t:?}"
         );
+    }
+
+    /// Through the store's own write paths: returns, and addenda that move a call to another
+    /// cell, risk, language, triage and deadline, and make a deadline met — the per-day counts
+    /// follow (the superseded revision leaves them, the addendum enters them).
+    #[test]
+    fn the_per_day_counts_follow_addenda_and_returns() {
+        use crate::domain::placement::Triage;
+        use crate::store::model::{Actor, Decision};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_unencrypted(dir.path().join("d.db")).unwrap();
+        let defs = Definitions::builtin().unwrap();
+        demo::generate(
+            &mut store,
+            &defs,
+            &DemoOptions {
+                encounters: 1_000,
+                seed: 3,
+            },
+        )
+        .unwrap();
+        let ids: Vec<String> = {
+            let mut st = store
+                .connection()
+                .prepare(
+                    "SELECT encounter_id FROM dashboard_fact WHERE triage IS NOT NULL
+                     ORDER BY received_at LIMIT 40",
+                )
+                .unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        let boss = Actor::new("supervisor.lee", "dev-hub");
+        for (i, id) in ids.iter().enumerate() {
+            let id: uuid::Uuid = id.parse().unwrap();
+            let rec = store.encounter(id, None).unwrap();
+            if i % 2 == 0 {
+                store
+                    .add_review(
+                        &boss,
+                        id,
+                        rec.revision,
+                        Decision::NeedsChanges,
+                        Some("Check the placement"),
+                    )
+                    .unwrap();
+            }
+            let mut s = rec.summary.clone();
+            s.risk = Risk::ALL[i % Risk::ALL.len()];
+            s.cell_chosen = crate::domain::quadrant::CellId::all().nth(i % 9);
+            s.language = (i % 3 != 0).then(|| ["vie", "spa"][i % 2].to_owned());
+            s.triage = [Some(Triage::Emergent), Some(Triage::Routine), None][i % 3];
+            s.crisis = i % 4 == 0;
+            s.deadline_at =
+                (i % 5 != 0).then(|| s.received_at + chrono::Duration::days(i as i64 % 9));
+            let mut payload: serde_json::Value =
+                serde_json::from_str(rec.payload.as_deref().unwrap()).unwrap();
+            payload["intake"]["interpreter"] = serde_json::json!(i % 2 == 1);
+            payload["referrals"] = serde_json::json!([{ "warm_handoff": i % 7 == 0 }]);
+            let actor = Actor::new(rec.screener.clone(), rec.device.clone());
+            store
+                .add_addendum(&actor, id, &payload, &s, &rec.definitions, "corrected")
+                .unwrap();
+        }
+        let c = store.connection();
+        assert_eq!(kept(c), recount(c));
+        check_periods(c);
     }
 }

@@ -316,9 +316,10 @@ fn write_revision(
         })?;
     }
     c.prepare_cached(
-        "INSERT INTO encounter_state (encounter_id, revision, screener) VALUES (?1, ?2, ?3)",
+        "INSERT INTO encounter_state (encounter_id, revision, screener, received_at)
+         VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, revision, actor.user])?;
+    .execute(params![id, revision, actor.user, received_at])?;
     if let Some(previous) = supersedes {
         c.prepare_cached(
             "UPDATE encounter_state SET current = 0 WHERE encounter_id = ?1 AND revision = ?2",

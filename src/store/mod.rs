@@ -46,7 +46,8 @@ pub use model::{
 };
 pub use open::{BUSY_TIMEOUT, default_db_path};
 pub use queries::{
-    DayCounts, DraftSummary, ListCursor, ListFilter, ListQuery, ListRow, Page, Returned, SortBy,
+    DayCounts, DraftSummary, ListCursor, ListFilter, ListQuery, ListRow, Page, RETURNED_SHOWN,
+    Returned, SortBy,
 };
 pub use reports::ReportRow;
 pub use search::fts_query;
@@ -341,9 +342,15 @@ impl Store {
         queries::drafts_of(&self.conn, screener)
     }
 
-    /// Current revisions a supervisor returned to this screener, with the note.
+    /// Current revisions a supervisor returned to this screener, with the note: the newest
+    /// [`RETURNED_SHOWN`] calls first.
     pub fn returned_to(&self, screener: &str) -> Result<Vec<Returned>> {
         queries::returned_to(&self.conn, screener)
+    }
+
+    /// How many current revisions are returned to this screener.
+    pub fn returned_count(&self, screener: &str) -> Result<u64> {
+        queries::returned_count(&self.conn, screener)
     }
 
     /// A screener's calls received since `since` (finalized, drafts, crisis calls).

@@ -1223,12 +1223,13 @@ impl Importer<'_> {
                 // Held by the county: acknowledged. A later revision, if any, is current.
                 self.tx
                     .prepare_cached(
-                        "INSERT INTO encounter_state (encounter_id, revision, screener, current, sync_state)
+                        "INSERT INTO encounter_state (encounter_id, revision, screener, current, sync_state,
+                             received_at)
                          VALUES (?1, ?2, ?3,
                              NOT EXISTS (SELECT 1 FROM encounter n WHERE n.encounter_id = ?1 AND n.revision > ?2),
-                             'acknowledged')",
+                             'acknowledged', ?4)",
                     )?
-                    .execute(params![id, row.revision, row.screener])?;
+                    .execute(params![id, row.revision, row.screener, row.received_at])?;
                 self.tx
                     .prepare_cached(
                         "UPDATE encounter_state SET current = 0

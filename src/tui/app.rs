@@ -148,7 +148,10 @@ pub const RETRY_WRITES: chrono::TimeDelta = chrono::TimeDelta::seconds(3);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HomeData {
     pub drafts: Vec<DraftSummary>,
+    /// The newest returned calls (at most `RETURNED_SHOWN`).
     pub returned: Vec<Returned>,
+    /// How many calls are returned in all.
+    pub returned_total: u64,
     pub today: DayCounts,
     /// One line on sync state ("sync: 12 pending · 340 exported · …").
     pub sync: Option<String>,

@@ -189,6 +189,7 @@ pub fn run(
                 Ok(HomeData {
                     drafts: store.drafts_of(&actor.user)?,
                     returned: store.returned_to(&actor.user)?,
+                    returned_total: store.returned_count(&actor.user)?,
                     today: store.day_counts(&actor.user, start_of_county_day(Utc::now()))?,
                     sync: Some(store.sync_counts()?.line()),
                 })

@@ -161,7 +161,8 @@ impl<'c> Statements<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?,
             state: c.prepare(
-                "INSERT INTO encounter_state (encounter_id, revision, screener) VALUES (?1, ?2, ?3)",
+                "INSERT INTO encounter_state (encounter_id, revision, screener, received_at)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?,
             superseded: c.prepare(
                 "UPDATE encounter_state SET current = 0 WHERE encounter_id = ?1 AND revision = ?2",
@@ -354,7 +355,9 @@ impl Tx<'_> {
             rev.definitions,
             rev.payload,
         ])?;
-        self.s.state.execute(params![id, revision, actor.user])?;
+        self.s
+            .state
+            .execute(params![id, revision, actor.user, received_at])?;
         if let Some(previous) = supersedes {
             self.s.superseded.execute(params![id, previous])?;
         }

@@ -120,11 +120,21 @@ pub fn render(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if lines.is_empty() {
         lines.push(Line::styled(" Nothing returned to you.", theme.dim));
     }
+    // The home lists the newest calls only; the count is of all of them.
+    let total = app.home.returned_total.max(app.home.returned.len() as u64);
+    let more = total - app.home.returned.len() as u64;
+    if more > 0 {
+        lines.push(Line::styled(
+            format!(" … and {more} older returned calls, not listed here."),
+            theme.dim,
+        ));
+    }
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(format!(
-            " Returned by a supervisor ({}) ",
-            app.home.returned.len()
-        ))),
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" Returned by a supervisor ({total}) ")),
+        ),
         returned,
     );
 }

@@ -6,15 +6,42 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::domain::clock::county_time;
-use crate::domain::outcome::{Intake, Outcome};
+use crate::domain::outcome::{Intake, ProgramMatch};
+use crate::domain::placement::{Decision, Triage};
+use crate::domain::quadrant::{CellId, Level};
+use crate::domain::scoring::Evaluation;
 use crate::tui::app::App;
 use crate::tui::call::{CRISIS_ACTIONS, NOTICES};
 use crate::tui::review::RecordView;
 use crate::tui::screens::referral::due_text;
 use crate::tui::theme::Theme;
+
+/// The outcome as a record holds it: all of it, or, in a view received without the caller's
+/// consent (`sync::withhold`), its mental-health parts only — no addiction acuity, no cell,
+/// no substance-use results, reasons, deadlines or programs. Each part is shown if present.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OutcomeParts {
+    age: Option<u32>,
+    service_area: Option<u8>,
+    evaluation: Option<Evaluation>,
+    placement: PlacementParts,
+    chosen_cell: Option<CellId>,
+    triage: Option<Decision<Triage>>,
+    programs: Vec<ProgramMatch>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PlacementParts {
+    mh_severity: Option<Decision<Level>>,
+    addiction_acuity: Option<Decision<Level>>,
+    cell: Option<CellId>,
+}
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     county_time(t).format("%Y-%m-%d %H:%M").to_string()
@@ -61,7 +88,10 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
         ));
     }
     let intake: Intake = serde_json::from_value(payload["intake"].clone()).unwrap_or_default();
-    let outcome: Option<Outcome> = serde_json::from_value(payload["outcome"].clone()).ok();
+    let outcome: Option<OutcomeParts> = payload
+        .get("outcome")
+        .filter(|o| o.is_object())
+        .and_then(|o| serde_json::from_value(o.clone()).ok());
     if payload
         .get(crate::sync::withhold::MARKER_KEY)
         .is_some_and(|m| !m.is_null())
@@ -112,15 +142,23 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
         }
     }
     if let Some(o) = &outcome {
-        out.push(h("Scores"));
-        out.extend(super::scores::lines(&app.defs, &o.evaluation, theme, true));
+        if let Some(e) = &o.evaluation {
+            out.push(h("Scores"));
+            out.extend(super::scores::lines(&app.defs, e, theme, true));
+        }
         out.push(h("Placement"));
         let p = &o.placement;
-        out.push(Line::raw(format!(
-            "  computed {} · chosen {}",
-            p.cell.id(),
-            o.chosen_cell.id()
-        )));
+        match (p.cell, o.chosen_cell) {
+            (Some(cell), Some(chosen)) => out.push(Line::raw(format!(
+                "  computed {} · chosen {}",
+                cell.id(),
+                chosen.id()
+            ))),
+            _ => out.push(Line::styled(
+                "  cell withheld (it names the addiction acuity)",
+                theme.dim,
+            )),
+        }
         if let Some(reason) = payload["override_reason"].as_str() {
             out.push(Line::raw(format!("  override reason: {reason}")));
         }
@@ -128,14 +166,20 @@ pub fn lines<'a>(app: &App, r: &RecordView, theme: &Theme) -> Vec<Line<'a>> {
             ("MH severity", &p.mh_severity),
             ("addiction acuity", &p.addiction_acuity),
         ] {
+            let Some(d) = d else {
+                out.push(Line::styled(format!("  {axis}: withheld"), theme.dim));
+                continue;
+            };
             out.push(Line::raw(format!("  {axis} {}:", d.level.as_str())));
             for x in &d.reasons {
                 out.push(Line::raw(format!("    • {}", x.reason)));
             }
         }
-        out.push(Line::raw(format!("  triage {}:", o.triage.level.as_str())));
-        for x in &o.triage.reasons {
-            out.push(Line::raw(format!("    • {}", x.reason)));
+        if let Some(t) = &o.triage {
+            out.push(Line::raw(format!("  triage {}:", t.level.as_str())));
+            for x in &t.reasons {
+                out.push(Line::raw(format!("    • {}", x.reason)));
+            }
         }
         out.push(h("Referrals"));
         let referrals: Vec<Value> = match (&payload["referrals"], &payload["referral"]) {
