@@ -13,6 +13,9 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0005_review_speed.sql")).comment("0005_review_speed"),
     M::up(include_str!("sql/0006_list_filters.sql")).comment("0006_list_filters"),
     M::up(include_str!("sql/0007_amend_field.sql")).comment("0007_amend_field"),
+    // MERGE: replaced by dashboard's 0008 (a no-op here only to keep the numbering).
+    M::up("").comment("0008_placeholder"),
+    M::up(include_str!("sql/0009_withheld_view.sql")).comment("0009_withheld_view"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
