@@ -315,6 +315,8 @@ fn write_revision(
             cols.as_slice()
         })?;
     }
+    // Its withheld view, made once (a finalized revision never changes).
+    super::views::write(c, &id, revision, rev.payload, &sha, deadline_at.as_deref())?;
     c.prepare_cached(
         "INSERT INTO encounter_state (encounter_id, revision, screener, received_at)
          VALUES (?1, ?2, ?3, ?4)",

@@ -25,6 +25,7 @@ mod search;
 mod sync;
 pub(crate) mod users;
 mod verify;
+mod views;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,7 @@ pub use queries::{
 pub use reports::ReportRow;
 pub use search::fts_query;
 pub use sync::{
-    Applied, BatchRecord, Conflict, EncounterRow, ImportSummary, Importer, Incoming, Origin,
+    Applied, BatchRecord, Conflict, EncounterRow, ImportSummary, Importer, Incoming, Kept, Origin,
     OutboxItem, OutboxRecord, ReconRow, ReviewRow, Selection, SyncCounts,
 };
 pub use users::{AccessEvent, AuditQuery, UserRow};

@@ -25,6 +25,11 @@ use super::{Store, search};
 /// The page cache during an import (negative: KiB), 64 MiB.
 const IMPORT_CACHE_KIB: i64 = -65_536;
 
+/// The page cache while reading the outbox for an export (negative: KiB), 32 MiB: a review
+/// reads the row of the revision it reviews, which an encrypted database would otherwise
+/// decrypt a second time once it has left the 2 MiB default cache.
+const EXPORT_CACHE_KIB: i64 = -32_768;
+
 /// Which outbox entries an export takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
@@ -96,12 +101,32 @@ pub enum OutboxItem {
         row: EncounterRow,
         /// The payload hash of the revision this one supersedes (an addendum builds on it).
         supersedes_sha256: Option<String>,
+        /// How the revision leaves, from its kept view (`encounter_view`, made under the rules
+        /// [`Store::for_each_outbox`] was given). With [`Kept::Withheld`] the row already is
+        /// the view: its payload, hash and deadline, its cells `None`.
+        kept: Kept,
+        /// `supersedes_sha256` is already what the hub holds of that revision (the hash of its
+        /// kept view, or of the stored payload when it leaves in full).
+        supersedes_kept: bool,
     },
     Review {
         row: ReviewRow,
         /// The payload hash of the revision reviewed.
         encounter_sha256: String,
+        /// `encounter_sha256` is already what the hub holds of that revision (as above).
+        encounter_kept: bool,
     },
+}
+
+/// What the store kept of how a finalized revision leaves the device (its withheld view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Nothing kept under the rules asked for: the caller makes the view.
+    Unknown,
+    /// The caller consented: the revision leaves as stored.
+    Full,
+    /// The row is the kept withheld view.
+    Withheld,
 }
 
 /// One outbox entry with its record.
@@ -279,7 +304,35 @@ const ENCOUNTER_COLUMNS: &str = "e.encounter_id, e.revision, e.supersedes, e.scr
     e.definitions, e.payload, e.payload_sha256";
 const ENCOUNTER_COLUMN_COUNT: usize = 23;
 
+impl EncounterRow {
+    /// The payload still hashes to its stored SHA-256: a damaged row must not leave the device
+    /// looking intact.
+    pub fn check_payload(&self) -> Result<()> {
+        use sha2::{Digest, Sha256};
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(Sha256::digest(self.payload.as_bytes()), &mut hex)
+            .expect("64 hex digits for 32 bytes");
+        let ok = hex.as_slice() == self.payload_sha256.as_bytes();
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                what: format!(
+                    "payload of {} (it no longer matches its SHA-256)",
+                    encounter_record(self.encounter_id, self.revision)
+                ),
+            })
+        }
+    }
+}
+
 fn encounter_row(r: &rusqlite::Row<'_>, at: usize) -> Result<EncounterRow> {
+    let row = encounter_row_unchecked(r, at)?;
+    row.check_payload()?;
+    Ok(row)
+}
+
+fn encounter_row_unchecked(r: &rusqlite::Row<'_>, at: usize) -> Result<EncounterRow> {
     let id: String = r.get(at)?;
     let row = EncounterRow {
         encounter_id: Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt {
@@ -308,19 +361,11 @@ fn encounter_row(r: &rusqlite::Row<'_>, at: usize) -> Result<EncounterRow> {
         payload: r.get(at + 21)?,
         payload_sha256: r.get(at + 22)?,
     };
-    // A damaged row must not leave the device looking intact.
-    if payload_sha256(&row.payload) != row.payload_sha256 {
-        return Err(StoreError::Corrupt {
-            what: format!(
-                "payload of {} (it no longer matches its SHA-256)",
-                encounter_record(row.encounter_id, row.revision)
-            ),
-        });
-    }
     Ok(row)
 }
 
 const REVIEW_COLUMNS: &str = "r.review_id, r.encounter_id, r.revision, r.decision, r.note, r.reviewer, r.device, r.reviewed_at";
+const REVIEW_COLUMN_COUNT: usize = 8;
 
 fn review_row(r: &rusqlite::Row<'_>, at: usize) -> Result<ReviewRow> {
     let id: String = r.get(at + 1)?;
@@ -345,25 +390,98 @@ impl Store {
         &self,
         selection: Selection,
         device: Option<&str>,
+        policy: Option<&str>,
+        f: impl FnMut(OutboxRecord) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.outbox_records(selection, device, policy, true, f)
+    }
+
+    /// [`Store::for_each_outbox`] without checking each encounter's payload against its
+    /// hash: the caller must call [`EncounterRow::check_payload`] before the record leaves
+    /// (the export does it on another thread than the one reading the database).
+    pub fn for_each_outbox_to_check<E: From<StoreError>>(
+        &self,
+        selection: Selection,
+        device: Option<&str>,
+        policy: Option<&str>,
+        f: impl FnMut(OutboxRecord) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.outbox_records(selection, device, policy, false, f)
+    }
+
+    fn outbox_records<E: From<StoreError>>(
+        &self,
+        selection: Selection,
+        device: Option<&str>,
+        policy: Option<&str>,
+        check: bool,
+        f: impl FnMut(OutboxRecord) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(StoreError::from)?;
+        self.conn
+            .pragma_update(None, "cache_size", EXPORT_CACHE_KIB)
+            .map_err(StoreError::from)?;
+        let result = self.outbox_records_in(selection, device, policy, check, f);
+        self.conn
+            .pragma_update(None, "cache_size", cache)
+            .map_err(StoreError::from)?;
+        result
+    }
+
+    fn outbox_records_in<E: From<StoreError>>(
+        &self,
+        selection: Selection,
+        device: Option<&str>,
+        policy: Option<&str>,
+        check: bool,
         mut f: impl FnMut(OutboxRecord) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
+        // A kept view counts only when made under `policy` (?3) from the payload the revision
+        // has; then it replaces the payload, its hash, the deadline and the cells (which name
+        // the addiction acuity), and it is what `encounter_row` checks against its hash.
+        let kept = |t: &str, e: &str| {
+            format!(
+                "LEFT JOIN encounter_view {t} ON {t}.encounter_id = {e}.encounter_id
+                     AND {t}.revision = {e}.revision AND {t}.policy = ?3
+                     AND {t}.of_sha256 = {e}.payload_sha256"
+            )
+        };
+        let (v, pv, prv) = (kept("v", "e"), kept("pv", "p"), kept("prv", "pr"));
+        let w = "v.withheld = 1";
         let sql = format!(
-            "SELECT o.device, o.seq, o.state, o.kind, p.payload_sha256, pr.payload_sha256,
-                    {ENCOUNTER_COLUMNS}, {REVIEW_COLUMNS}
+            "SELECT o.device, o.seq, o.state, o.kind,
+                    CASE WHEN pv.withheld = 1 THEN pv.payload_sha256 ELSE p.payload_sha256 END,
+                    CASE WHEN prv.withheld = 1 THEN prv.payload_sha256 ELSE pr.payload_sha256 END,
+                    e.encounter_id, e.revision, e.supersedes, e.screener, e.device,
+                    e.created_at, e.updated_at, e.finalized_at, e.received_at, e.caller_display,
+                    e.language, e.age,
+                    CASE WHEN {w} THEN NULL ELSE e.cell_computed END,
+                    CASE WHEN {w} THEN NULL ELSE e.cell_chosen END,
+                    e.risk, e.triage, e.crisis,
+                    CASE WHEN {w} THEN v.deadline_at ELSE e.deadline_at END,
+                    e.reason, e.note, e.definitions,
+                    CASE WHEN {w} THEN v.payload ELSE e.payload END,
+                    CASE WHEN {w} THEN v.payload_sha256 ELSE e.payload_sha256 END,
+                    {REVIEW_COLUMNS}, v.withheld, pv.withheld IS NOT NULL, prv.withheld IS NOT NULL
              FROM outbox o
              LEFT JOIN encounter e
                     ON o.kind = 'encounter' AND e.encounter_id = o.encounter_id AND e.revision = o.revision
              LEFT JOIN encounter p ON p.encounter_id = e.encounter_id AND p.revision = e.supersedes
              LEFT JOIN review r ON r.review_id = o.review_id
              LEFT JOIN encounter pr ON pr.encounter_id = r.encounter_id AND pr.revision = r.revision
+             {v} {pv} {prv}
              WHERE (?1 IS NULL OR o.device = ?1) AND (?2 = 0 OR o.state = 'pending')
              ORDER BY o.device, o.seq"
         );
         let mut st = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let pending_only = selection == Selection::Pending;
         let mut rows = st
-            .query(params![device, pending_only])
+            .query(params![device, pending_only, policy])
             .map_err(StoreError::from)?;
+        let flags = 6 + ENCOUNTER_COLUMN_COUNT + REVIEW_COLUMN_COUNT;
         while let Some(r) = rows.next().map_err(StoreError::from)? {
             let record = (|| -> Result<OutboxRecord> {
                 let device: String = r.get(0)?;
@@ -376,9 +494,20 @@ impl Store {
                             what: format!("outbox entry {device}#{seq} (its revision is missing)"),
                         });
                     }
+                    let kept = match r.get::<_, Option<bool>>(flags)? {
+                        None => Kept::Unknown,
+                        Some(false) => Kept::Full,
+                        Some(true) => Kept::Withheld,
+                    };
                     OutboxItem::Encounter {
-                        row: encounter_row(r, 6)?,
+                        row: if check {
+                            encounter_row(r, 6)?
+                        } else {
+                            encounter_row_unchecked(r, 6)?
+                        },
                         supersedes_sha256: r.get(4)?,
+                        kept,
+                        supersedes_kept: r.get(flags + 1)?,
                     }
                 } else {
                     let at = 6 + ENCOUNTER_COLUMN_COUNT;
@@ -391,6 +520,7 @@ impl Store {
                     OutboxItem::Review {
                         row: review_row(r, at)?,
                         encounter_sha256,
+                        encounter_kept: r.get(flags + 2)?,
                     }
                 };
                 Ok(OutboxRecord {

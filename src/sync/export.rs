@@ -13,7 +13,10 @@ use super::manifest::{self, AuditHead, Encryption, MANIFEST_SCHEMA, MANIFEST_SUF
 use super::withhold::SudPolicy;
 use super::{Result, SyncError, fhir, ndjson};
 use crate::domain::Definitions;
-use crate::store::{Actor, BatchRecord, OutboxItem, Selection, Store, StoreError, ts};
+use crate::store::{
+    Actor, BatchRecord, EncounterRow, Kept, OutboxItem, OutboxRecord, Selection, Store, StoreError,
+    ts,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -125,6 +128,30 @@ impl Batches<'_> {
             });
         }
         Ok(self.open.as_mut().expect("opened above"))
+    }
+
+    /// Append one NDJSON record (checked) to its device's batch.
+    fn push_ndjson(&mut self, rec: &OutboxRecord, withheld: bool) -> Result<()> {
+        let seq = rec.seq;
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let schema = ndjson::encode(rec, withheld, &mut line);
+        let open = self.for_device(&rec.device, seq)?;
+        open.writer.write_all(&line)?;
+        open.first.get_or_insert(seq);
+        open.last = Some(seq);
+        open.count += 1;
+        match rec.item {
+            OutboxItem::Encounter { .. } => open.encounters += 1,
+            OutboxItem::Review { .. } => open.reviews += 1,
+        }
+        open.sud_withheld += u64::from(withheld);
+        open.seqs.push(seq);
+        if !open.payload_schemas.contains(&schema) {
+            open.payload_schemas.insert(schema);
+        }
+        self.line = line;
+        Ok(())
     }
 
     fn extension(&self) -> String {
@@ -262,77 +289,63 @@ pub fn export(
     };
     let device = opts.device.as_deref();
     let policy = SudPolicy::new(defs);
+    // Revisions whose view was not kept (finalized before views were kept, or under other
+    // rules): kept once this export is done, so the next one reads them.
+    let mut missing: Vec<(Uuid, u32)> = Vec::new();
     let store_ref: &Store = store;
     let result = match opts.format {
         Format::Ndjson => {
             let mut sent = Sent::default();
-            store_ref.for_each_outbox(opts.selection, device, |mut rec| {
-                let seq = rec.seq;
-                let withheld = match &mut rec.item {
-                    OutboxItem::Encounter {
-                        row,
-                        supersedes_sha256,
-                    } => {
-                        // An addendum names what the hub holds of the revision it builds on.
-                        if let (Some(prev), Some(sha)) =
-                            (row.supersedes, supersedes_sha256.as_mut())
-                        {
-                            *sha = sent.sha_of(store_ref, &policy, row.encounter_id, prev, sha)?;
-                        }
-                        let view = policy
-                            .view(&row.payload, row.deadline_at.as_deref())
-                            .map_err(|problem| {
-                                cannot_export(row.encounter_id, row.revision, &problem)
-                            })?;
-                        sent.remember(
-                            row.encounter_id,
-                            row.revision,
-                            view.as_ref().map(|v| v.sha256.as_str()),
-                        );
-                        match view {
-                            Some(v) => {
-                                row.payload = v.payload;
-                                row.payload_sha256 = v.sha256;
-                                row.deadline_at = v.deadline_at;
-                                // A cell names the addiction acuity.
-                                row.cell_computed = None;
-                                row.cell_chosen = None;
-                                true
+            let batches = &mut batches;
+            let missing = &mut missing;
+            let policy = &policy;
+            // This thread reads the database (decrypting its pages is most of that work);
+            // another checks each payload against its hash and encodes the lines, and each
+            // batch file's own thread hashes and writes them.
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(OutboxRecord, bool)>>(4);
+                let encoder = scope.spawn(move || -> Result<()> {
+                    for chunk in rx {
+                        for (rec, withheld) in chunk {
+                            if let OutboxItem::Encounter { row, .. } = &rec.item {
+                                row.check_payload()?;
                             }
-                            None => false,
+                            batches.push_ndjson(&rec, withheld)?;
                         }
                     }
-                    OutboxItem::Review {
-                        row,
-                        encounter_sha256,
-                    } => {
-                        *encounter_sha256 = sent.sha_of(
-                            store_ref,
-                            &policy,
-                            row.encounter_id,
-                            row.revision,
-                            encounter_sha256,
-                        )?;
-                        false
-                    }
+                    Ok(())
+                });
+                let mut chunk = Vec::with_capacity(HANDOVER);
+                let send = |chunk: Vec<(OutboxRecord, bool)>| {
+                    // Refused only when the encoder stopped: its error says why.
+                    tx.send(chunk)
+                        .map_err(|_| SyncError::Usage("the encoder stopped".into()))
                 };
-                let mut line = std::mem::take(&mut batches.line);
-                line.clear();
-                let schema = ndjson::encode(&rec, withheld, &mut line);
-                let open = batches.for_device(&rec.device, seq)?;
-                open.writer.write_all(&line)?;
-                open.first.get_or_insert(seq);
-                open.last = Some(seq);
-                open.count += 1;
-                match rec.item {
-                    OutboxItem::Encounter { .. } => open.encounters += 1,
-                    OutboxItem::Review { .. } => open.reviews += 1,
-                }
-                open.sud_withheld += u64::from(withheld);
-                open.seqs.push(seq);
-                open.payload_schemas.insert(schema);
-                batches.line = line;
-                Ok::<(), SyncError>(())
+                let read = store_ref.for_each_outbox_to_check(
+                    opts.selection,
+                    device,
+                    Some(policy.fingerprint()),
+                    |mut rec| {
+                        let withheld = sends_as(store_ref, policy, &mut rec, &mut sent, missing)?;
+                        chunk.push((rec, withheld));
+                        if chunk.len() == HANDOVER {
+                            send(std::mem::replace(&mut chunk, Vec::with_capacity(HANDOVER)))?;
+                        }
+                        Ok::<(), SyncError>(())
+                    },
+                );
+                let read = read.and_then(|()| {
+                    if chunk.is_empty() {
+                        Ok(())
+                    } else {
+                        send(chunk)
+                    }
+                });
+                drop(tx);
+                let encoded = encoder.join().unwrap_or_else(|_| {
+                    Err(SyncError::Usage("the encoder thread panicked".into()))
+                });
+                encoded.and(read)
             })
         }
         Format::Fhir => {
@@ -373,6 +386,9 @@ pub fn export(
         return Err(e);
     }
     sync_dir(&opts.out);
+    if !missing.is_empty() {
+        store.keep_views(&policy, &missing)?;
+    }
     let mut report = ExportReport::default();
     for (written, seqs) in batches.done {
         let m = &written.manifest;
@@ -398,6 +414,95 @@ pub fn export(
         report.batches.push(written);
     }
     Ok(report)
+}
+
+/// Records handed from the reading thread to the encoding thread at a time.
+const HANDOVER: usize = 128;
+
+/// Decide how an outbox record leaves, on the reading thread (a view the store did not keep
+/// is made here, and the hash of what a record builds on may need the store): the row becomes
+/// what is sent; `true` when it is a withheld view. Revisions whose view had to be made are
+/// added to `missing` (to be kept after the export).
+fn sends_as(
+    store: &Store,
+    policy: &SudPolicy,
+    rec: &mut OutboxRecord,
+    sent: &mut Sent,
+    missing: &mut Vec<(Uuid, u32)>,
+) -> Result<bool> {
+    Ok(match &mut rec.item {
+        OutboxItem::Encounter {
+            row,
+            supersedes_sha256,
+            kept,
+            supersedes_kept,
+        } => {
+            // An addendum names what the hub holds of the revision it builds on: kept with
+            // that revision's view, or worked out here.
+            if let (Some(prev), Some(sha), false) =
+                (row.supersedes, supersedes_sha256.as_mut(), *supersedes_kept)
+            {
+                *sha = sent.sha_of(store, policy, row.encounter_id, prev, sha)?;
+            }
+            match kept {
+                Kept::Withheld => true,
+                Kept::Full => false,
+                Kept::Unknown => {
+                    // The view is made from the stored payload: check it first.
+                    row.check_payload()?;
+                    if missing.len() < MAX_VIEWS_KEPT_PER_EXPORT {
+                        missing.push((row.encounter_id, row.revision));
+                    }
+                    make_view(policy, row, sent)?
+                }
+            }
+        }
+        OutboxItem::Review {
+            row,
+            encounter_sha256,
+            encounter_kept,
+        } => {
+            if !*encounter_kept {
+                *encounter_sha256 = sent.sha_of(
+                    store,
+                    policy,
+                    row.encounter_id,
+                    row.revision,
+                    encounter_sha256,
+                )?;
+            }
+            false
+        }
+    })
+}
+
+/// At most this many views missing from the store are made and kept after one export (the
+/// next export keeps more): a bounded list of ids, whatever the size of the database.
+const MAX_VIEWS_KEPT_PER_EXPORT: usize = 200_000;
+
+/// Make the withheld view of a revision the store kept none for (as every export did before
+/// views were kept) and put it in the row; `true` when the revision leaves as a view.
+fn make_view(policy: &SudPolicy, row: &mut EncounterRow, sent: &mut Sent) -> Result<bool> {
+    let view = policy
+        .view(&row.payload, row.deadline_at.as_deref())
+        .map_err(|problem| cannot_export(row.encounter_id, row.revision, &problem))?;
+    sent.remember(
+        row.encounter_id,
+        row.revision,
+        view.as_ref().map(|v| v.sha256.as_str()),
+    );
+    Ok(match view {
+        Some(v) => {
+            row.payload = v.payload;
+            row.payload_sha256 = v.sha256;
+            row.deadline_at = v.deadline_at;
+            // A cell names the addiction acuity.
+            row.cell_computed = None;
+            row.cell_chosen = None;
+            true
+        }
+        None => false,
+    })
 }
 
 fn partial_of(path: &Path) -> PathBuf {

@@ -110,6 +110,7 @@ pub fn encode(rec: &OutboxRecord, withheld: bool, buf: &mut Vec<u8>) -> String {
         OutboxItem::Encounter {
             row,
             supersedes_sha256,
+            ..
         } => {
             let head = EncounterHead {
                 schema: RECORD_SCHEMA,
@@ -152,6 +153,7 @@ pub fn encode(rec: &OutboxRecord, withheld: bool, buf: &mut Vec<u8>) -> String {
         OutboxItem::Review {
             row,
             encounter_sha256,
+            ..
         } => {
             let head = ReviewHead {
                 schema: RECORD_SCHEMA,
@@ -549,6 +551,8 @@ mod tests {
             item: OutboxItem::Encounter {
                 row: row.clone(),
                 supersedes_sha256: None,
+                kept: crate::store::Kept::Unknown,
+                supersedes_kept: false,
             },
         };
         let mut buf = Vec::new();

@@ -61,9 +61,16 @@ const OUTCOME_KEPT: &[&str] = &[
     "help_lines",
 ];
 
+/// The revision of the code that makes a view ([`SudPolicy::view`]): part of
+/// [`SudPolicy::fingerprint`], so views kept by the store (`encounter_view`) are made again
+/// when it changes. Raise it with any change to what a view contains or how it is written.
+const VIEW_CODE_REVISION: u32 = 1;
+
 /// Which parts of the definitions are substance-use content.
 #[derive(Debug, Clone, Default)]
 pub struct SudPolicy {
+    /// Names these rules over these definitions (see [`SudPolicy::fingerprint`]).
+    fingerprint: String,
     instruments: HashSet<String>,
     /// Non-SUD instrument → its substance-use items.
     items: HashMap<String, HashSet<String>>,
@@ -71,6 +78,16 @@ pub struct SudPolicy {
     triage_rules: HashSet<String>,
     standards: HashSet<String>,
     services: HashSet<String>,
+}
+
+/// The policy of the definitions this program ships (`Definitions::builtin`), made once: the
+/// store makes each revision's view with it when the revision is finalized. `None` if the
+/// shipped definitions cannot be read (then no view is kept, and exports make them).
+pub fn builtin() -> Option<&'static SudPolicy> {
+    static BUILTIN: std::sync::OnceLock<Option<SudPolicy>> = std::sync::OnceLock::new();
+    BUILTIN
+        .get_or_init(|| Definitions::builtin().ok().map(|d| SudPolicy::new(&d)))
+        .as_ref()
 }
 
 /// Whether the caller consented to sharing substance-use information: `sud_consent` is
@@ -182,7 +199,43 @@ impl SudPolicy {
                 p.services.insert(s.id.clone());
             }
         }
+        p.fingerprint = p.compute_fingerprint();
         p
+    }
+
+    /// A name for exactly these rules: the SHA-256 of everything a view depends on besides
+    /// the payload (the sets read from the definitions, the members kept, the marker, the
+    /// code's revision). Two policies with the same fingerprint make the same view of every
+    /// payload, so a view the store kept under it can be sent as it is.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    fn compute_fingerprint(&self) -> String {
+        fn sorted(s: &HashSet<String>) -> Vec<&str> {
+            let mut v: Vec<&str> = s.iter().map(String::as_str).collect();
+            v.sort_unstable();
+            v
+        }
+        let mut items: Vec<(&str, Vec<&str>)> = self
+            .items
+            .iter()
+            .map(|(k, v)| (k.as_str(), sorted(v)))
+            .collect();
+        items.sort_unstable();
+        let text = serde_json::json!({
+            "code": VIEW_CODE_REVISION,
+            "marker": MARKER,
+            "outcome_kept": OUTCOME_KEPT,
+            "instruments": sorted(&self.instruments),
+            "items": items,
+            "flags": sorted(&self.flags),
+            "triage_rules": sorted(&self.triage_rules),
+            "standards": sorted(&self.standards),
+            "services": sorted(&self.services),
+        })
+        .to_string();
+        crate::store::payload_sha256(text)
     }
 
     pub fn is_sud_instrument(&self, id: &str) -> bool {

@@ -129,6 +129,7 @@ struct Statements<'c> {
     review_state: Statement<'c>,
     sync_outbox: Statement<'c>,
     sync_state: Statement<'c>,
+    view: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -192,6 +193,7 @@ impl<'c> Statements<'c> {
                 "UPDATE encounter_state SET sync_state = ?3, sync_error = ?4
                  WHERE encounter_id = ?1 AND revision = ?2",
             )?,
+            view: c.prepare(crate::store::views::INSERT)?,
         })
     }
 }
@@ -355,6 +357,19 @@ impl Tx<'_> {
             rev.definitions,
             rev.payload,
         ])?;
+        // `views::write`: the revision's withheld view, kept.
+        if let Some(policy) = crate::sync::withhold::builtin() {
+            let deadline_at = s.deadline_at.map(ts);
+            crate::store::views::insert(
+                &mut self.s.view,
+                policy,
+                &id,
+                revision,
+                rev.payload,
+                sha256,
+                deadline_at.as_deref(),
+            )?;
+        }
         self.s
             .state
             .execute(params![id, revision, actor.user, received_at])?;
