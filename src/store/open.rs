@@ -77,6 +77,23 @@ pub(crate) fn file_kind(path: &Path) -> Result<FileKind> {
 
 /// How long a write waits for another process's write to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a waiting write looks again.
+const BUSY_POLL: Duration = Duration::from_millis(1);
+
+/// Wait for the lock by looking again every millisecond, for up to [`BUSY_TIMEOUT`].
+///
+/// SQLite's own `busy_timeout` sleeps longer and longer between looks (up to 100 ms), so a
+/// connection that writes back to back — an import, the demo, a second copy saving fast —
+/// can keep the lock through every look for five seconds and starve the other one into
+/// "database is locked". Short, even looks find the gap between its transactions.
+fn wait_for_lock(attempts: i32) -> bool {
+    let waited = BUSY_POLL * u32::try_from(attempts).unwrap_or(u32::MAX);
+    if waited >= BUSY_TIMEOUT {
+        return false;
+    }
+    std::thread::sleep(BUSY_POLL);
+    true
+}
 
 /// `<per-user data dir>/accessline.db`, creating the folder on first run.
 pub fn default_db_path() -> Result<PathBuf> {
@@ -100,7 +117,7 @@ pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
     if let Some(key) = key {
         apply_key(&conn, key, path)?;
     }
-    conn.busy_timeout(BUSY_TIMEOUT)
+    conn.busy_handler(Some(wait_for_lock))
         .map_err(|e| map_open(path, e))?;
     // Read the version before changing anything: a newer schema is refused untouched.
     let found = user_version(&conn, path)?;
@@ -166,7 +183,7 @@ pub(crate) fn open_ro(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
     if let Some(key) = key {
         apply_key(&conn, key, path)?;
     }
-    conn.busy_timeout(BUSY_TIMEOUT)
+    conn.busy_handler(Some(wait_for_lock))
         .map_err(|e| map_open(path, e))?;
     let found = user_version(&conn, path)?;
     if found > SCHEMA_VERSION {
