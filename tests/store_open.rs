@@ -148,7 +148,7 @@ fn a_missing_folder_or_file_is_named() {
 }
 
 #[test]
-fn open_sets_wal_full_sync_foreign_keys_and_busy_timeout() {
+fn open_sets_wal_full_sync_and_foreign_keys() {
     let (_dir, path) = temp_db();
     let store = Store::open_unencrypted(&path).unwrap();
     let c = store.connection();
@@ -162,5 +162,31 @@ fn open_sets_wal_full_sync_foreign_keys_and_busy_timeout() {
     assert_eq!(get("journal_mode"), "Text(\"wal\")");
     assert_eq!(get("synchronous"), "Integer(2)", "FULL");
     assert_eq!(get("foreign_keys"), "Integer(1)");
-    assert_eq!(get("busy_timeout"), "Integer(5000)");
+}
+
+#[test]
+fn a_write_waits_for_another_connections_write_instead_of_failing() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open_unencrypted(&path).unwrap();
+    // Another program holds the write lock for 300 ms.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        held.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        other.execute_batch("COMMIT").unwrap();
+    });
+    release.recv().unwrap();
+    let started = std::time::Instant::now();
+    let me = accessline::store::Actor::new("screener.test", "desk-01");
+    store
+        .start_draft(&me, chrono::Utc::now())
+        .expect("waited for the lock, then wrote");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(200),
+        "it should have waited: {waited:?}"
+    );
+    holder.join().unwrap();
 }
