@@ -474,6 +474,12 @@ fn every_filter_walks_an_index_or_a_small_partial_one() {
                         && !p.contains("TEMP B-TREE"),
                     "{filter:?}:\n{p}"
                 );
+            } else if sort == SortBy::Time && filter.review_state == Some(ReviewState::Awaiting) {
+                assert!(
+                    first.contains("encounter_state_awaiting_by_time")
+                        && !p.contains("TEMP B-TREE"),
+                    "{filter:?}:\n{p}"
+                );
             } else if sort == SortBy::Time && filter.review_state == Some(ReviewState::NeedsChanges)
             {
                 assert!(

@@ -289,7 +289,7 @@ fn time_index(f: &ListFilter) -> Option<&'static str> {
     }
 }
 
-/// A rare workflow state a time-sorted list is driven by (migration 0008): its time-ordered
+/// A rare workflow state a time-sorted list is driven by (migrations 0008, 0010): its time-ordered
 /// partial index on `encounter_state`, and the index's condition. A page of returned calls
 /// (~1 % of calls) or sync conflicts (~0.3 %) is then the index's newest entries and their
 /// rows, not a walk of the time index testing every call's state (276 ms / 427 ms the first
@@ -304,6 +304,13 @@ fn rare_state(f: &ListFilter) -> Option<(&'static str, &'static str)> {
         Some((
             "encounter_state_conflict_by_time",
             "s.sync_state = 'conflict'",
+        ))
+    } else if f.review_state == Some(ReviewState::Awaiting) && time_index(f).is_none() {
+        // Migration 0010: at 1,000,000 calls most older ones are reviewed, so the awaiting
+        // queue is sparse far back in time (a rare language or cell still walks its own index).
+        Some((
+            "encounter_state_awaiting_by_time",
+            "s.review_state = 'awaiting' AND s.current = 1",
         ))
     } else {
         None
@@ -413,7 +420,7 @@ pub(crate) fn list_sql(q: &ListQuery) -> Result<(String, Vec<Value>)> {
 /// row, then its revision; every other filter is tested per row.
 fn rare_state_sql(q: &ListQuery, index: &str, condition: &str) -> (String, Vec<Value>) {
     let mut f = q.filter.clone();
-    if index == "encounter_state_returned_by_time" {
+    if index == "encounter_state_returned_by_time" || index == "encounter_state_awaiting_by_time" {
         f.review_state = None;
     } else {
         f.sync_state = None;
