@@ -526,11 +526,7 @@ impl App {
                 let Some(v) = self.call.as_mut() else {
                     return Vec::new();
                 };
-                let mut out: Vec<Effect> = v
-                    .unsaved
-                    .drain(..)
-                    .map(|(key, value)| Effect::SaveField { id, key, value })
-                    .collect();
+                let mut out = v.unsaved_effects(id);
                 out.extend(self.cursor_effect());
                 out
             }
@@ -923,9 +919,10 @@ impl App {
             return Vec::new();
         };
         let key = key.into();
+        // A newer value replaces one still waiting to be written.
+        v.unsaved.retain(|(k, _)| *k != key);
         if let Some(a) = &v.amending {
             // Corrections are saved as entered; the addendum is written whole when added.
-            v.unsaved.retain(|(k, _)| *k != key);
             return match v.call.id {
                 Some(id) => vec![Effect::SaveAmendField {
                     id,
@@ -937,13 +934,9 @@ impl App {
             };
         }
         match v.call.id {
-            Some(id) => {
-                // A newer value replaces one still waiting to be written again.
-                v.unsaved.retain(|(k, _)| *k != key);
-                vec![Effect::SaveField { id, key, value }]
-            }
+            Some(id) => vec![Effect::SaveField { id, key, value }],
             None => {
-                v.keep_unsaved(key, value);
+                v.unsaved.push((key, value));
                 Vec::new()
             }
         }
@@ -982,19 +975,7 @@ impl App {
                 received_at: v.call.received_at,
             }];
         };
-        let base_revision = v.amending.as_ref().map(|a| a.revision);
-        v.unsaved
-            .drain(..)
-            .map(|(key, value)| match base_revision {
-                Some(base_revision) => Effect::SaveAmendField {
-                    id,
-                    base_revision,
-                    key,
-                    value,
-                },
-                None => Effect::SaveField { id, key, value },
-            })
-            .collect()
+        v.unsaved_effects(id)
     }
 
     pub fn cursor_effect(&self) -> Vec<Effect> {
@@ -1068,6 +1049,23 @@ impl CallView {
         } else {
             0
         }
+    }
+
+    /// Write every waiting answer now (as addendum corrections when amending).
+    fn unsaved_effects(&mut self, id: Uuid) -> Vec<Effect> {
+        let base_revision = self.amending.as_ref().map(|a| a.revision);
+        self.unsaved
+            .drain(..)
+            .map(|(key, value)| match base_revision {
+                Some(base_revision) => Effect::SaveAmendField {
+                    id,
+                    base_revision,
+                    key,
+                    value,
+                },
+                None => Effect::SaveField { id, key, value },
+            })
+            .collect()
     }
 
     /// Remember an answer to write later (the newest value of a key wins).
