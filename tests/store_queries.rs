@@ -182,8 +182,47 @@ fn filters_agree_with_a_brute_force_scan() {
                     && r.language.as_deref() == Some("en")
             }),
         ),
-        // Sorted by time, returned calls and conflicts come from their time-ordered partial
-        // indexes (migration 0008), every other filter tested per row.
+        // Sorted by time, every workflow state comes from its kind's time-ordered index
+        // (migration 0011), every other filter tested per row (the screener on the state row).
+        (
+            ListFilter {
+                review_state: Some(ReviewState::Approved),
+                screener: Some(SCREENERS[2].0.into()),
+                ..Default::default()
+            },
+            Box::new(|r| {
+                r.review_state == Some(ReviewState::Approved) && r.screener == SCREENERS[2].0
+            }),
+        ),
+        (
+            ListFilter {
+                sync_state: Some(accessline::store::SyncState::Exported),
+                received_before: Some(mid),
+                ..Default::default()
+            },
+            Box::new(move |r| {
+                r.sync_state == Some(accessline::store::SyncState::Exported) && r.received_at < mid
+            }),
+        ),
+        (
+            ListFilter {
+                review_state: Some(ReviewState::Awaiting),
+                sync_state: Some(accessline::store::SyncState::Pending),
+                ..Default::default()
+            },
+            Box::new(|r| {
+                r.review_state == Some(ReviewState::Awaiting)
+                    && r.sync_state == Some(accessline::store::SyncState::Pending)
+            }),
+        ),
+        (
+            ListFilter {
+                status: Some(accessline::store::Status::Draft),
+                ..Default::default()
+            },
+            Box::new(|r| r.status == accessline::store::Status::Draft),
+        ),
+        // Sorted by time, rare states with other filters.
         (
             ListFilter {
                 sync_state: Some(accessline::store::SyncState::Conflict),
@@ -432,8 +471,8 @@ fn a_search_with_a_filter_is_driven_by_the_matches() {
 
 /// Every queue filter on its own: sorted by time (and, for language and cell, in every order)
 /// the list walks an index in the sort's order (no sorting of every match, no scan of the
-/// state table). Sorted by time, returned calls and sync conflicts start from their
-/// time-ordered partial indexes (migration 0008); in the other orders sync conflicts come
+/// state table). Sorted by time, every workflow state starts from its kind's time-ordered
+/// index and drafts from theirs (migration 0011); in the other orders sync conflicts come
 /// from their partial index of migration 0006 and are sorted.
 #[test]
 fn every_filter_walks_an_index_or_a_small_partial_one() {
@@ -455,7 +494,14 @@ fn every_filter_walks_an_index_or_a_small_partial_one() {
         some(|f| f.triage = Some(Triage::Urgent)),
         some(|f| f.language = Some("ase".into())),
         some(|f| f.sync_state = Some(SyncState::Exported)),
+        some(|f| f.sync_state = Some(SyncState::Pending)),
         some(|f| f.review_state = Some(ReviewState::Awaiting)),
+        some(|f| f.review_state = Some(ReviewState::Approved)),
+        some(|f| {
+            f.review_state = Some(ReviewState::Approved);
+            f.screener = Some("screener.kim".into());
+        }),
+        some(|f| f.status = Some(Status::Finalized)),
         some(|f| f.sync_state = Some(SyncState::Conflict)),
         some(|f| f.review_state = Some(ReviewState::NeedsChanges)),
     ];
@@ -468,23 +514,19 @@ fn every_filter_walks_an_index_or_a_small_partial_one() {
             };
             let p = plan(&store, &q);
             let first = p.lines().next().unwrap_or_default();
-            if sort == SortBy::Time && filter.sync_state == Some(SyncState::Conflict) {
+            if sort == SortBy::Time && filter.review_state.is_some() {
                 assert!(
-                    first.contains("encounter_state_conflict_by_time")
-                        && !p.contains("TEMP B-TREE"),
+                    first.contains("encounter_state_review_by_time") && !p.contains("TEMP B-TREE"),
                     "{filter:?}:\n{p}"
                 );
-            } else if sort == SortBy::Time && filter.review_state == Some(ReviewState::Awaiting) {
+            } else if sort == SortBy::Time && filter.sync_state.is_some() {
                 assert!(
-                    first.contains("encounter_state_awaiting_by_time")
-                        && !p.contains("TEMP B-TREE"),
+                    first.contains("encounter_state_sync_by_time") && !p.contains("TEMP B-TREE"),
                     "{filter:?}:\n{p}"
                 );
-            } else if sort == SortBy::Time && filter.review_state == Some(ReviewState::NeedsChanges)
-            {
+            } else if sort == SortBy::Time && filter.status == Some(Status::Draft) {
                 assert!(
-                    first.contains("encounter_state_returned_by_time")
-                        && !p.contains("TEMP B-TREE"),
+                    first.contains("encounter_draft_by_time") && !p.contains("TEMP B-TREE"),
                     "{filter:?}:\n{p}"
                 );
             } else if filter.sync_state == Some(SyncState::Conflict) {
@@ -493,7 +535,11 @@ fn every_filter_walks_an_index_or_a_small_partial_one() {
                         .any(|w| w == "encounter_state_conflict"),
                     "{filter:?}:\n{p}"
                 );
-            } else if sort == SortBy::Time || filter.language.is_some() || filter.cell.is_some() {
+            } else if sort == SortBy::Time
+                || filter.language.is_some()
+                || filter.cell.is_some()
+                || filter.triage.is_some()
+            {
                 assert!(
                     !p.contains("TEMP B-TREE") && !p.contains("SCAN s"),
                     "{filter:?} {sort:?}:\n{p}"

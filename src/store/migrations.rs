@@ -16,6 +16,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0008_dashboard_days.sql")).comment("0008_dashboard_days"),
     M::up(include_str!("sql/0009_withheld_view.sql")).comment("0009_withheld_view"),
     M::up(include_str!("sql/0010_awaiting_by_time.sql")).comment("0010_awaiting_by_time"),
+    M::up(include_str!("sql/0011_state_by_time.sql")).comment("0011_state_by_time"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
