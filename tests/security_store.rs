@@ -93,6 +93,18 @@ fn a_plaintext_database_is_refused_read_only_and_migrated_read_write() {
     assert_ne!(&std::fs::read(&path).unwrap()[..16], b"SQLite format 3\0");
     let again = Store::open_keyed(&path, &keys::test_db_key()).unwrap();
     assert!(again.migrated_backup().is_none());
+    drop(again);
+    // The encrypted copy authenticates its pages with HMAC-SHA256, like a new database.
+    for (hmac, reads) in [("HMAC_SHA256", true), ("HMAC_SHA512", false)] {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = {hmac};",
+            keys::test_key()
+        ))
+        .unwrap();
+        let n = c.query_row("SELECT count(*) FROM encounter", [], |r| r.get::<_, i64>(0));
+        assert_eq!(n.is_ok(), reads, "{hmac}: {n:?}");
+    }
 }
 
 #[test]
@@ -154,4 +166,51 @@ fn views_denials_and_locks_are_audited_and_listed() {
         .unwrap();
     assert_eq!(n, 0, "every row is later than 1 March 2025");
     assert!(store.verify().unwrap().is_ok());
+}
+
+/// New databases authenticate their pages with HMAC-SHA256 (SQLCipher's default, SHA-512,
+/// cannot read them); one made with SQLCipher's defaults before that choice still opens,
+/// migrates, takes writes and stays readable as it was made.
+#[test]
+fn new_databases_use_hmac_sha256_and_sha512_ones_still_open() {
+    let key = DbKey::from_bytes([9; 32]);
+    let raw = |path: &std::path::Path, hmac: Option<&str>| -> rusqlite::Result<i64> {
+        let c = rusqlite::Connection::open(path)?;
+        c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "09".repeat(32)))?;
+        if let Some(h) = hmac {
+            c.execute_batch(&format!("PRAGMA cipher_hmac_algorithm = {h};"))?;
+        }
+        c.query_row("SELECT count(*) FROM encounter", [], |r| r.get(0))
+    };
+
+    let (_new_dir, new) = temp_db();
+    {
+        let mut store = Store::open_keyed(&new, &key).unwrap();
+        finalized(&mut store, at(2, 9), Risk::Low, "new file");
+    }
+    assert_eq!(raw(&new, Some("HMAC_SHA256")).unwrap(), 1);
+    assert!(raw(&new, None).is_err(), "SHA-512 must not authenticate it");
+
+    let (_old_dir, old) = temp_db();
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL;
+             CREATE TABLE made_before(x); DROP TABLE made_before;",
+            "09".repeat(32)
+        ))
+        .unwrap();
+    }
+    for day in [3, 4] {
+        let mut store = Store::open_keyed(&old, &key).unwrap();
+        finalized(&mut store, at(day, 9), Risk::Low, "old file");
+    }
+    assert_eq!(raw(&old, None).unwrap(), 2, "still SQLCipher's default");
+    let store = Store::open_keyed_read_only(&old, &key).unwrap();
+    assert!(store.verify().unwrap().is_ok());
+    let wrong = DbKey::from_bytes([1; 32]);
+    for path in [&new, &old] {
+        let err = Store::open_keyed(path, &wrong).err().unwrap();
+        assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
+    }
 }

@@ -70,8 +70,11 @@ fn verify_exits_non_zero_and_names_each_fault() {
             .success()
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", keys::test_key()))
-        .unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = HMAC_SHA256;",
+        keys::test_key()
+    ))
+    .unwrap();
     let id: String = conn
         .query_row(
             "SELECT encounter_id FROM encounter WHERE status = 'finalized' LIMIT 1",

@@ -13,6 +13,7 @@ use rusqlite::Connection;
 
 use super::error::{Result, StoreError};
 use super::key::DbKey;
+use super::open::{PageHmac, key_pragmas};
 
 /// Where the plaintext copy is kept after a migration.
 pub fn backup_path(db: &Path) -> PathBuf {
@@ -58,10 +59,12 @@ pub(crate) fn encrypt_in_place(db: &Path, key: &DbKey) -> Result<PathBuf> {
         let staging_sql = staging.to_string_lossy().replace('\'', "''");
         let attach = zeroize::Zeroizing::new(format!(
             "ATTACH DATABASE '{staging_sql}' AS encrypted KEY {};
+             PRAGMA encrypted.cipher_hmac_algorithm = {};
              SELECT sqlcipher_export('encrypted');
              PRAGMA encrypted.user_version = {version};
              DETACH DATABASE encrypted;",
-            key.sql_literal().as_str()
+            key.sql_literal().as_str(),
+            PageHmac::NEW.setting()
         ));
         plain
             .execute_batch(&attach)
@@ -90,8 +93,8 @@ pub(crate) fn encrypt_in_place(db: &Path, key: &DbKey) -> Result<PathBuf> {
 /// in every table as the original.
 fn check_copy(plain: &Connection, copy: &Path, key: &DbKey, version: i64) -> Result<(), String> {
     let enc = Connection::open(copy).map_err(|e| e.to_string())?;
-    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = {};", key.sql_literal().as_str()));
-    enc.execute_batch(&pragma).map_err(|e| e.to_string())?;
+    enc.execute_batch(&key_pragmas(key, PageHmac::NEW))
+        .map_err(|e| e.to_string())?;
     let ok: String = enc
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| format!("the encrypted copy cannot be read: {e}"))?;
