@@ -11,7 +11,7 @@
 //! - [`receipt`]: what the hub received, carried back to the device (`acknowledged`).
 //! - [`withhold`]: consent-aware export: substance-use details withheld without consent.
 //!
-//! The store's side (reading the outbox, the hub's inbox, conflicts) is `store/sync.rs`.
+//! The store's side (reading the outbox, the hub's inbox, conflicts) is `store/sync/`.
 
 pub mod crypto;
 pub mod export;

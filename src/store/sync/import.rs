@@ -1,0 +1,692 @@
+//! Applying an imported batch on a hub, in one transaction (see the module above).
+
+use super::*;
+
+impl Store {
+    /// Import one batch on a hub: `f` feeds its records to the [`Importer`]; everything
+    /// happens in one transaction, so if `f` fails nothing is written. Parked records that can
+    /// now be settled are settled before the commit.
+    pub fn import_batch<E: From<StoreError>>(
+        &mut self,
+        actor: &Actor,
+        batch: &BatchRecord,
+        f: impl FnOnce(&mut Importer<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<ImportSummary, E> {
+        let now = ts(Utc::now());
+        // A batch is one large transaction: with SQLite's default 2 MB page cache it spills
+        // dirty pages to the WAL half-way and re-reads index pages; give it room while it runs.
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(StoreError::from)?;
+        self.conn
+            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
+            .map_err(StoreError::from)?;
+        let result = self.import_batch_in(actor, batch, &now, f);
+        self.conn
+            .pragma_update(None, "cache_size", cache)
+            .map_err(StoreError::from)?;
+        result
+    }
+
+    fn import_batch_in<E: From<StoreError>>(
+        &mut self,
+        actor: &Actor,
+        batch: &BatchRecord,
+        now: &str,
+        f: impl FnOnce(&mut Importer<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<ImportSummary, E> {
+        let now = now.to_owned();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let seen = insert_batch(&tx, batch, "import", &now)? == 0;
+        let mut importer = Importer {
+            tx: &tx,
+            actor,
+            batch_id: batch.batch_id.to_string(),
+            now,
+            summary: ImportSummary {
+                batch_seen_before: seen,
+                ..ImportSummary::default()
+            },
+            to_index: Vec::new(),
+        };
+        f(&mut importer)?;
+        importer.settle_parked()?;
+        importer.finish(batch)?;
+        let summary = importer.summary;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(summary)
+    }
+}
+
+/// What to do with a received record, given what the hub holds now.
+enum Verdict {
+    Apply,
+    Held { review_id: Option<i64> },
+    Conflict { held_sha256: String, why: String },
+    Park,
+}
+
+/// Applies received records inside [`Store::import_batch`]'s transaction.
+pub struct Importer<'t> {
+    tx: &'t Transaction<'t>,
+    actor: &'t Actor,
+    batch_id: String,
+    now: String,
+    summary: ImportSummary,
+    /// Search text of the revisions and review notes written, indexed last (see
+    /// `search::index_text`).
+    to_index: Vec<(Uuid, u32, DateTime<Utc>, String)>,
+}
+
+impl Importer<'_> {
+    /// Import one record. Errors are about the record (bad values the schema refuses) or
+    /// the database; either way the caller abandons the whole batch.
+    pub fn record(&mut self, origin: &Origin, incoming: &Incoming) -> Result<Applied> {
+        validate(incoming)?;
+        let sha = incoming.sha256();
+        let exists: bool = self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM sync_inbox WHERE origin_device = ?1 AND origin_seq = ?2 AND sha256 = ?3",
+            )?
+            .exists(params![origin.device, origin.seq, sha])?;
+        if exists {
+            self.summary.already_received += 1;
+            return Ok(Applied::AlreadyReceived);
+        }
+        let verdict = self.judge(incoming, &sha)?;
+        let (state, review_id, held, record) = match &verdict {
+            Verdict::Apply => {
+                let review_id = self.apply(origin, incoming, &sha)?;
+                ("held", review_id, None, None)
+            }
+            Verdict::Held { review_id } => ("held", *review_id, None, None),
+            Verdict::Conflict { held_sha256, why } => (
+                "conflict",
+                None,
+                Some((held_sha256.clone(), why.clone())),
+                Some(incoming),
+            ),
+            Verdict::Park => ("parked", None, None, Some(incoming)),
+        };
+        let (held, problem) = held.unzip();
+        let (id, revision) = incoming.key();
+        let origin_review_id = match incoming {
+            Incoming::Review { row, .. } => Some(row.review_id),
+            Incoming::Encounter { .. } => None,
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sync_inbox (origin_device, origin_seq, sha256, kind, encounter_id,
+                     revision, origin_review_id, state, review_id, held_sha256, problem, record,
+                     batch_id, line_no, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                origin.device,
+                origin.seq,
+                sha,
+                incoming.kind(),
+                id.to_string(),
+                revision,
+                origin_review_id,
+                state,
+                review_id,
+                held,
+                problem,
+                record.map(|r| serde_json::to_string(r).expect("a record serializes")),
+                self.batch_id,
+                origin.line_no as i64,
+                self.now
+            ])?;
+        self.tally(verdict, origin, incoming, &sha, false)
+    }
+
+    fn tally(
+        &mut self,
+        verdict: Verdict,
+        origin: &Origin,
+        incoming: &Incoming,
+        sha: &str,
+        settling: bool,
+    ) -> Result<Applied> {
+        let s = &mut self.summary;
+        Ok(match verdict {
+            Verdict::Apply => {
+                if settling {
+                    s.settled += 1;
+                } else {
+                    s.new += 1;
+                }
+                Applied::New
+            }
+            Verdict::Held { .. } => {
+                if settling {
+                    s.settled += 1;
+                } else {
+                    s.held += 1;
+                }
+                Applied::Held
+            }
+            Verdict::Park => {
+                s.parked += 1;
+                Applied::Parked
+            }
+            Verdict::Conflict { held_sha256, why } => {
+                let (encounter_id, revision) = incoming.key();
+                let conflict = Conflict {
+                    kind: incoming.kind().to_owned(),
+                    encounter_id,
+                    revision,
+                    origin_device: origin.device.clone(),
+                    origin_seq: origin.seq,
+                    incoming_sha256: sha.to_owned(),
+                    held_sha256,
+                    why,
+                    batch_id: self.batch_id.clone(),
+                    line_no: origin.line_no,
+                };
+                let detail = serde_json::json!({
+                    "kind": conflict.kind,
+                    "incoming": conflict.incoming_sha256,
+                    "held": conflict.held_sha256,
+                    "origin": format!("{}#{}", origin.device, origin.seq),
+                    "batch": self.batch_id,
+                    "why": conflict.why,
+                })
+                .to_string();
+                audit::append(
+                    self.tx,
+                    &NewAudit {
+                        at: &self.now,
+                        actor: &self.actor.user,
+                        device: &self.actor.device,
+                        action: "sync_conflict",
+                        record: &encounter_record(encounter_id, revision),
+                        detail: &detail,
+                    },
+                )?;
+                self.summary.conflicts.push(conflict.clone());
+                Applied::Conflict(conflict)
+            }
+        })
+    }
+
+    fn judge(&self, incoming: &Incoming, sha: &str) -> Result<Verdict> {
+        let held_sha = |id: Uuid, revision: u32| -> Result<Option<(String, Option<String>)>> {
+            Ok(self
+                .tx
+                .prepare_cached(
+                    "SELECT status, payload_sha256 FROM encounter WHERE encounter_id = ?1 AND revision = ?2",
+                )?
+                .query_row(params![id.to_string(), revision], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?)
+        };
+        let held_as = |status: &str, h: Option<String>| -> String {
+            match (status, h) {
+                ("finalized", Some(h)) => h,
+                _ => "draft".to_owned(),
+            }
+        };
+        match incoming {
+            Incoming::Encounter {
+                row,
+                supersedes_sha256,
+            } => {
+                if let Some((status, h)) = held_sha(row.encounter_id, row.revision)? {
+                    let held = held_as(&status, h);
+                    return Ok(if held == sha {
+                        Verdict::Held { review_id: None }
+                    } else {
+                        Verdict::Conflict {
+                            held_sha256: held,
+                            why: "same encounter and revision, different content".into(),
+                        }
+                    });
+                }
+                let Some(previous) = row.supersedes else {
+                    return Ok(Verdict::Apply);
+                };
+                match held_sha(row.encounter_id, previous)? {
+                    None => Ok(Verdict::Park),
+                    Some((status, h)) => {
+                        let held = held_as(&status, h);
+                        if Some(&held) == supersedes_sha256.as_ref() {
+                            Ok(Verdict::Apply)
+                        } else {
+                            Ok(Verdict::Conflict {
+                                held_sha256: held,
+                                why: format!(
+                                    "an addendum to a version of revision {previous} the hub does not hold"
+                                ),
+                            })
+                        }
+                    }
+                }
+            }
+            Incoming::Review {
+                row,
+                encounter_sha256,
+            } => {
+                let id = row.encounter_id.to_string();
+                // The same review received before (from another batch or sequence number).
+                let earlier: Option<(String, Option<i64>)> = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT sha256, review_id FROM sync_inbox
+                         WHERE encounter_id = ?1 AND revision = ?2 AND kind = 'review'
+                           AND origin_device = ?3 AND origin_review_id = ?4 AND state = 'held'",
+                    )?
+                    .query_row(params![id, row.revision, row.device, row.review_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?;
+                if let Some((held, review_id)) = earlier {
+                    return Ok(if held == sha {
+                        Verdict::Held { review_id }
+                    } else {
+                        Verdict::Conflict {
+                            held_sha256: held,
+                            why: "same review, different content".into(),
+                        }
+                    });
+                }
+                // A review written on this database itself (a hub importing its own export).
+                let local: Option<Result<ReviewRow>> = self
+                    .tx
+                    .prepare_cached(&format!(
+                        "SELECT {REVIEW_COLUMNS} FROM review r
+                         WHERE r.review_id = ?1 AND r.device = ?2 AND r.encounter_id = ?3 AND r.revision = ?4
+                           AND NOT EXISTS (SELECT 1 FROM sync_inbox i WHERE i.encounter_id = r.encounter_id
+                                           AND i.revision = r.revision AND i.review_id = r.review_id)"
+                    ))?
+                    .query_row(params![row.review_id, row.device, id, row.revision], |r| {
+                        Ok(review_row(r, 0))
+                    })
+                    .optional()?;
+                if let Some(local) = local {
+                    let held = payload_sha256(local?.payload());
+                    return Ok(if held == sha {
+                        Verdict::Held {
+                            review_id: Some(row.review_id),
+                        }
+                    } else {
+                        Verdict::Conflict {
+                            held_sha256: held,
+                            why: "same review, different content".into(),
+                        }
+                    });
+                }
+                match held_sha(row.encounter_id, row.revision)? {
+                    None => Ok(Verdict::Park),
+                    Some((status, h)) => {
+                        let held = held_as(&status, h);
+                        if &held == encounter_sha256 {
+                            Ok(Verdict::Apply)
+                        } else {
+                            Ok(Verdict::Conflict {
+                                held_sha256: held,
+                                why: "a review of a version of the revision the hub does not hold"
+                                    .into(),
+                            })
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Write a record; returns the hub's review id for a review.
+    fn apply(&mut self, origin: &Origin, incoming: &Incoming, sha: &str) -> Result<Option<i64>> {
+        let origin_text = format!("{}#{}", origin.device, origin.seq);
+        match incoming {
+            Incoming::Encounter { row, .. } => {
+                let id = row.encounter_id.to_string();
+                let record = encounter_record(row.encounter_id, row.revision);
+                let detail = serde_json::json!({
+                    "sha256": sha,
+                    "supersedes": row.supersedes,
+                    "origin": origin_text,
+                    "batch": self.batch_id,
+                })
+                .to_string();
+                let audit_seq = audit::append(
+                    self.tx,
+                    &NewAudit {
+                        at: &self.now,
+                        actor: &self.actor.user,
+                        device: &self.actor.device,
+                        action: "imported",
+                        record: &record,
+                        detail: &detail,
+                    },
+                )?;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO encounter (encounter_id, revision, status, supersedes, screener,
+                             device, created_at, updated_at, finalized_at, received_at, caller_display,
+                             language, age, cell_computed, cell_chosen, risk, triage, crisis, deadline_at,
+                             reason, note, audit_seq, payload_sha256, definitions, payload)
+                         VALUES (?1, ?2, 'finalized', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                             ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                    )?
+                    .execute(params![
+                        id,
+                        row.revision,
+                        row.supersedes,
+                        row.screener,
+                        row.device,
+                        row.created_at,
+                        row.updated_at,
+                        row.finalized_at,
+                        row.received_at,
+                        row.caller_display,
+                        row.language,
+                        row.age,
+                        row.cell_computed,
+                        row.cell_chosen,
+                        row.risk,
+                        row.triage,
+                        row.crisis,
+                        row.deadline_at,
+                        row.reason,
+                        row.note,
+                        audit_seq,
+                        row.payload_sha256,
+                        row.definitions,
+                        row.payload
+                    ])?;
+                // Held by the county: acknowledged. A later revision, if any, is current.
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO encounter_state (encounter_id, revision, screener, current, sync_state,
+                             received_at)
+                         VALUES (?1, ?2, ?3,
+                             NOT EXISTS (SELECT 1 FROM encounter n WHERE n.encounter_id = ?1 AND n.revision > ?2),
+                             'acknowledged', ?4)",
+                    )?
+                    .execute(params![id, row.revision, row.screener, row.received_at])?;
+                self.tx
+                    .prepare_cached(
+                        "UPDATE encounter_state SET current = 0
+                         WHERE encounter_id = ?1 AND revision < ?2 AND current = 1",
+                    )?
+                    .execute(params![id, row.revision])?;
+                let text = [row.reason.as_deref(), row.note.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.to_index.push((
+                    row.encounter_id,
+                    row.revision,
+                    parse_ts(&row.received_at)?,
+                    text,
+                ));
+                Ok(None)
+            }
+            Incoming::Review { row, .. } => {
+                let id = row.encounter_id.to_string();
+                let review_id: i64 = self
+                    .tx
+                    .prepare_cached("SELECT coalesce(max(review_id), 0) + 1 FROM review")?
+                    .query_row([], |r| r.get(0))?;
+                let detail = serde_json::json!({
+                    "encounter": encounter_record(row.encounter_id, row.revision),
+                    "decision": row.decision,
+                    "sha256": sha,
+                    "origin": origin_text,
+                    "batch": self.batch_id,
+                })
+                .to_string();
+                let audit_seq = audit::append(
+                    self.tx,
+                    &NewAudit {
+                        at: &self.now,
+                        actor: &self.actor.user,
+                        device: &self.actor.device,
+                        action: "imported",
+                        record: &review_record(review_id),
+                        detail: &detail,
+                    },
+                )?;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO review (review_id, encounter_id, revision, decision, note, reviewer,
+                             device, reviewed_at, audit_seq)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?
+                    .execute(params![
+                        review_id,
+                        id,
+                        row.revision,
+                        row.decision,
+                        row.note,
+                        row.reviewer,
+                        row.device,
+                        row.reviewed_at,
+                        audit_seq
+                    ])?;
+                // The latest decision governs, whatever order reviews arrive in.
+                self.tx
+                    .prepare_cached(
+                        "UPDATE encounter_state SET review_state = coalesce(
+                             (SELECT decision FROM review WHERE encounter_id = ?1 AND revision = ?2
+                              ORDER BY reviewed_at DESC, device DESC, decision DESC LIMIT 1),
+                             'awaiting')
+                         WHERE encounter_id = ?1 AND revision = ?2",
+                    )?
+                    .execute(params![id, row.revision])?;
+                if let Some(note) = row.note.as_deref() {
+                    let received_at: String = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT received_at FROM encounter WHERE encounter_id = ?1 AND revision = ?2",
+                        )?
+                        .query_row(params![id, row.revision], |r| r.get(0))?;
+                    self.to_index.push((
+                        row.encounter_id,
+                        row.revision,
+                        parse_ts(&received_at)?,
+                        note.to_owned(),
+                    ));
+                }
+                Ok(Some(review_id))
+            }
+        }
+    }
+
+    /// Settle parked records whose predecessor has arrived, until none can move.
+    fn settle_parked(&mut self) -> Result<()> {
+        loop {
+            let parked: Vec<(String, i64, String, i64, String)> = {
+                let mut st = self.tx.prepare_cached(
+                    "SELECT origin_device, origin_seq, sha256, line_no, record FROM sync_inbox
+                     WHERE state = 'parked'
+                     ORDER BY kind, encounter_id, revision, origin_device, origin_seq, sha256",
+                )?;
+                st.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            let mut moved = false;
+            for (device, seq, sha, line_no, record) in parked {
+                let incoming: Incoming =
+                    serde_json::from_str(&record).map_err(|_| StoreError::Corrupt {
+                        what: format!("parked sync record {device}#{seq}"),
+                    })?;
+                let verdict = self.judge(&incoming, &sha)?;
+                if matches!(verdict, Verdict::Park) {
+                    continue;
+                }
+                moved = true;
+                let origin = Origin {
+                    device,
+                    seq,
+                    line_no: line_no as u64,
+                };
+                let (state, review_id, held, record) = match &verdict {
+                    Verdict::Apply => ("held", self.apply(&origin, &incoming, &sha)?, None, None),
+                    Verdict::Held { review_id } => ("held", *review_id, None, None),
+                    Verdict::Conflict { held_sha256, why } => (
+                        "conflict",
+                        None,
+                        Some((held_sha256.clone(), why.clone())),
+                        Some(record),
+                    ),
+                    Verdict::Park => unreachable!("parked records were skipped above"),
+                };
+                let (held, problem) = held.unzip();
+                self.tx
+                    .prepare_cached(
+                        "UPDATE sync_inbox SET state = ?4, review_id = ?5, held_sha256 = ?6,
+                             problem = ?7, record = ?8
+                         WHERE origin_device = ?1 AND origin_seq = ?2 AND sha256 = ?3",
+                    )?
+                    .execute(params![
+                        origin.device,
+                        origin.seq,
+                        sha,
+                        state,
+                        review_id,
+                        held,
+                        problem,
+                        record
+                    ])?;
+                self.tally(verdict, &origin, &incoming, &sha, true)?;
+            }
+            if !moved {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The batch's audit row, then the search index (last: see `search::index_text`).
+    fn finish(&mut self, batch: &BatchRecord) -> Result<()> {
+        let s = &self.summary;
+        let detail = batch_detail(
+            batch,
+            &serde_json::json!({
+                "new": s.new,
+                "held": s.held,
+                "already_received": s.already_received,
+                "parked": s.parked,
+                "settled": s.settled,
+                "conflicts": s.conflicts.len(),
+            }),
+        );
+        audit::append(
+            self.tx,
+            &NewAudit {
+                at: &self.now,
+                actor: &self.actor.user,
+                device: &self.actor.device,
+                action: "batch_imported",
+                record: &format!("batch/{}", batch.batch_id),
+                detail: &detail,
+            },
+        )?;
+        for (id, revision, received_at, text) in std::mem::take(&mut self.to_index) {
+            search::index_text(self.tx, id, revision, received_at, &text)?;
+        }
+        Ok(())
+    }
+}
+
+/// Values the schema would refuse, refused with a message that says which.
+fn validate(incoming: &Incoming) -> Result<()> {
+    let bad = |problem: String| StoreError::Invalid {
+        what: "sync record",
+        problem,
+    };
+    let time = |name: &str, v: &str| -> Result<()> {
+        let t = parse_ts(v).map_err(|_| bad(format!("{name} `{v}` is not an RFC 3339 time")))?;
+        if ts(t) != v {
+            return Err(bad(format!(
+                "{name} `{v}` is not in storage form (UTC, milliseconds, `Z`)"
+            )));
+        }
+        Ok(())
+    };
+    match incoming {
+        Incoming::Encounter {
+            row,
+            supersedes_sha256,
+        } => {
+            if row.revision == 0 {
+                return Err(bad("revision must be 1 or more".into()));
+            }
+            let expected = (row.revision > 1).then(|| row.revision - 1);
+            if row.supersedes != expected {
+                return Err(bad(format!(
+                    "revision {} must supersede {:?}, not {:?}",
+                    row.revision, expected, row.supersedes
+                )));
+            }
+            if row.supersedes.is_some() != supersedes_sha256.is_some() {
+                return Err(bad(
+                    "an addendum carries the hash of the revision it supersedes (and only an addendum)".into(),
+                ));
+            }
+            if payload_sha256(&row.payload) != row.payload_sha256 {
+                return Err(bad("payload does not match its SHA-256".into()));
+            }
+            for (name, v) in [
+                ("created_at", &row.created_at),
+                ("updated_at", &row.updated_at),
+                ("finalized_at", &row.finalized_at),
+                ("received_at", &row.received_at),
+            ] {
+                time(name, v)?;
+            }
+            if let Some(d) = &row.deadline_at {
+                time("deadline_at", d)?;
+            }
+            if serde_json::from_str::<BTreeMap<String, String>>(&row.definitions).is_err() {
+                return Err(bad(
+                    "definitions must be an object of definition id → version".into(),
+                ));
+            }
+            for (name, cell) in [
+                ("cell_computed", &row.cell_computed),
+                ("cell_chosen", &row.cell_chosen),
+            ] {
+                if let Some(c) = cell
+                    && crate::domain::quadrant::CellId::parse(c).is_none()
+                {
+                    return Err(bad(format!("{name} `{c}` is not a quadrant cell")));
+                }
+            }
+            if let Some(r) = &row.risk
+                && crate::store::model::Risk::parse(r).is_none()
+            {
+                return Err(bad(format!("risk `{r}` is not a risk level")));
+            }
+            if let Some(t) = &row.triage
+                && crate::store::records::triage_parse(t).is_none()
+            {
+                return Err(bad(format!("triage `{t}` is not a triage level")));
+            }
+        }
+        Incoming::Review { row, .. } => {
+            if crate::store::model::Decision::parse(&row.decision).is_none() {
+                return Err(bad(format!(
+                    "decision `{}` is not a review decision",
+                    row.decision
+                )));
+            }
+            time("reviewed_at", &row.reviewed_at)?;
+            if row.review_id < 1 || row.revision < 1 {
+                return Err(bad("review id and revision must be 1 or more".into()));
+            }
+        }
+    }
+    Ok(())
+}
