@@ -151,6 +151,33 @@ fn the_export_writes_the_bytes_it_wrote_before_views_were_kept() {
         export_hash(&mut store, &defs, &dir.path().join("d")),
     );
     assert_eq!(views(&store, "policy = 'other rules'"), 0);
+
+    // Views kept from the stored payloads (what an export does past the memory it holds made
+    // views in): the same views.
+    let ids: Vec<(uuid::Uuid, u32)> = {
+        let mut st = store
+            .connection()
+            .prepare("SELECT encounter_id, revision FROM encounter WHERE status = 'finalized'")
+            .unwrap();
+        st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?.parse().unwrap(), r.get::<_, u32>(1)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    store
+        .connection()
+        .execute_batch("DELETE FROM encounter_view")
+        .unwrap();
+    store
+        .keep_views(&sync::withhold::SudPolicy::new(&defs), &ids)
+        .unwrap();
+    assert_eq!(views(&store, "1"), finalized);
+    golden(
+        "views kept from the stored payloads",
+        export_hash(&mut store, &defs, &dir.path().join("e")),
+    );
 }
 
 #[test]

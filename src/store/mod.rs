@@ -26,6 +26,7 @@ mod sync;
 pub(crate) mod users;
 mod verify;
 mod views;
+pub use views::MadeView;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::error::Result;
-use crate::sync::withhold::{self, SudPolicy};
+use crate::sync::withhold::{self, SudPolicy, View};
 
 /// Insert (or, made under other rules, replace) a revision's view row.
 pub(crate) const INSERT: &str = "INSERT OR REPLACE INTO encounter_view
@@ -59,13 +59,26 @@ pub(crate) fn insert(
     let Ok(view) = policy.view(payload, deadline_at) else {
         return Ok(());
     };
+    insert_view(stmt, policy, id, revision, sha256, view.as_ref())
+}
+
+/// Keep `view` (`None`: the revision leaves as stored), made under `policy` from the payload
+/// whose hash is `of_sha256`, with `stmt` ([`INSERT`]).
+fn insert_view(
+    stmt: &mut Statement<'_>,
+    policy: &SudPolicy,
+    id: &str,
+    revision: u32,
+    of_sha256: &str,
+    view: Option<&View>,
+) -> Result<()> {
     let fingerprint = policy.fingerprint();
     match view {
         None => stmt.execute(params![
             id,
             revision,
             fingerprint,
-            sha256,
+            of_sha256,
             false,
             None::<&str>,
             None::<&str>,
@@ -75,7 +88,7 @@ pub(crate) fn insert(
             id,
             revision,
             fingerprint,
-            sha256,
+            of_sha256,
             true,
             v.deadline_at,
             v.sha256,
@@ -83,6 +96,18 @@ pub(crate) fn insert(
         ])?,
     };
     Ok(())
+}
+
+/// A view an export made of a revision the store kept none for, to be kept as it is (see
+/// [`super::Store::keep_made_views`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeView {
+    pub encounter_id: uuid::Uuid,
+    pub revision: u32,
+    /// The payload hash of the revision it was made from.
+    pub of_sha256: String,
+    /// `None`: the caller consented, and the revision leaves as stored.
+    pub view: Option<View>,
 }
 
 impl super::Store {
@@ -119,6 +144,39 @@ impl super::Store {
                             &payload,
                             &sha,
                             deadline_at.as_deref(),
+                        )?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Keep views an export made (under `policy`) of revisions the store kept none for, as they
+    /// were made: without reading and filtering each payload again. A revision whose payload
+    /// hash is no longer the one the view was made from (or that is gone) is passed over.
+    pub fn keep_made_views(&mut self, policy: &SudPolicy, made: &[MadeView]) -> Result<()> {
+        for chunk in made.chunks(500) {
+            self.write(|tx| {
+                let mut read = tx.prepare_cached(
+                    "SELECT payload_sha256 FROM encounter
+                     WHERE encounter_id = ?1 AND revision = ?2 AND status = 'finalized'",
+                )?;
+                let mut stmt = tx.prepare_cached(INSERT)?;
+                for m in chunk {
+                    let id = m.encounter_id.to_string();
+                    let sha: Option<String> = read
+                        .query_row(params![id, m.revision], |r| r.get(0))
+                        .optional()?;
+                    if sha.as_deref() == Some(m.of_sha256.as_str()) {
+                        insert_view(
+                            &mut stmt,
+                            policy,
+                            &id,
+                            m.revision,
+                            &m.of_sha256,
+                            m.view.as_ref(),
                         )?;
                     }
                 }

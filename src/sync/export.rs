@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::crypto::{self, BatchWriter, Recipients};
 use super::manifest::{self, AuditHead, Encryption, MANIFEST_SCHEMA, MANIFEST_SUFFIX, Manifest};
-use super::withhold::SudPolicy;
+use super::withhold::{SudPolicy, View};
 use super::{Result, SyncError, fhir, ndjson};
 use crate::domain::Definitions;
 use crate::store::{
-    Actor, BatchRecord, EncounterRow, Kept, OutboxItem, OutboxRecord, Selection, Store, StoreError,
-    ts,
+    Actor, BatchRecord, EncounterRow, Kept, MadeView, OutboxItem, OutboxRecord, Selection, Store,
+    StoreError, ts,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +291,7 @@ pub fn export(
     let policy = SudPolicy::new(defs);
     // Revisions whose view was not kept (finalized before views were kept, or under other
     // rules): kept once this export is done, so the next one reads them.
-    let mut missing: Vec<(Uuid, u32)> = Vec::new();
+    let mut missing = Missing::default();
     let store_ref: &Store = store;
     let result = match opts.format {
         Format::Ndjson => {
@@ -386,8 +386,11 @@ pub fn export(
         return Err(e);
     }
     sync_dir(&opts.out);
-    if !missing.is_empty() {
-        store.keep_views(&policy, &missing)?;
+    if !missing.made.is_empty() {
+        store.keep_made_views(&policy, &missing.made)?;
+    }
+    if !missing.remake.is_empty() {
+        store.keep_views(&policy, &missing.remake)?;
     }
     let mut report = ExportReport::default();
     for (written, seqs) in batches.done {
@@ -428,7 +431,7 @@ fn sends_as(
     policy: &SudPolicy,
     rec: &mut OutboxRecord,
     sent: &mut Sent,
-    missing: &mut Vec<(Uuid, u32)>,
+    missing: &mut Missing,
 ) -> Result<bool> {
     Ok(match &mut rec.item {
         OutboxItem::Encounter {
@@ -450,10 +453,10 @@ fn sends_as(
                 Kept::Unknown => {
                     // The view is made from the stored payload: check it first.
                     row.check_payload()?;
-                    if missing.len() < MAX_VIEWS_KEPT_PER_EXPORT {
-                        missing.push((row.encounter_id, row.revision));
-                    }
-                    make_view(policy, row, sent)?
+                    let of_sha256 = row.payload_sha256.clone();
+                    let withheld = make_view(policy, row, sent)?;
+                    missing.add(row, of_sha256, withheld);
+                    withheld
                 }
             }
         }
@@ -477,8 +480,46 @@ fn sends_as(
 }
 
 /// At most this many views missing from the store are made and kept after one export (the
-/// next export keeps more): a bounded list of ids, whatever the size of the database.
+/// next export keeps more): a bounded list, whatever the size of the database.
 const MAX_VIEWS_KEPT_PER_EXPORT: usize = 200_000;
+/// The views made during an export are held for keeping up to this many bytes of payload;
+/// beyond it only their ids are, and the view is made again when it is kept.
+const MADE_VIEW_BYTES: usize = 128 << 20;
+
+/// The views an export had to make, to be kept once it is done.
+#[derive(Default)]
+struct Missing {
+    /// Kept as made (within [`MADE_VIEW_BYTES`]).
+    made: Vec<MadeView>,
+    made_bytes: usize,
+    /// Made again from the stored payload when kept.
+    remake: Vec<(Uuid, u32)>,
+}
+
+impl Missing {
+    /// `row` as it leaves, made from a payload whose hash is `of_sha256`; a view when `withheld`.
+    fn add(&mut self, row: &EncounterRow, of_sha256: String, withheld: bool) {
+        if self.made.len() + self.remake.len() >= MAX_VIEWS_KEPT_PER_EXPORT {
+            return;
+        }
+        let bytes = if withheld { row.payload.len() } else { 0 };
+        if self.made_bytes + bytes > MADE_VIEW_BYTES {
+            self.remake.push((row.encounter_id, row.revision));
+            return;
+        }
+        self.made_bytes += bytes;
+        self.made.push(MadeView {
+            encounter_id: row.encounter_id,
+            revision: row.revision,
+            of_sha256,
+            view: withheld.then(|| View {
+                payload: row.payload.clone(),
+                sha256: row.payload_sha256.clone(),
+                deadline_at: row.deadline_at.clone(),
+            }),
+        });
+    }
+}
 
 /// Make the withheld view of a revision the store kept none for (as every export did before
 /// views were kept) and put it in the row; `true` when the revision leaves as a view.
