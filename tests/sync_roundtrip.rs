@@ -75,6 +75,25 @@ fn every_field_arrives_identical_and_the_hub_verifies() {
     let device_counts = d.sync_counts().unwrap();
     assert_eq!((device_counts.pending, device_counts.exported), (0, 45));
     assert!(device_counts.line().contains("0 pending · 45 exported"));
+    // The counts are kept by the database (migration 12): `verify` recounts them, and a
+    // kept count that is wrong is a fault.
+    let report = d.verify().unwrap();
+    assert!(report.is_ok(), "{report}");
+    d.connection()
+        .execute_batch("UPDATE outbox_count SET n = n + 1 WHERE state = 'exported'")
+        .unwrap();
+    let report = d.verify().unwrap();
+    assert!(
+        report
+            .to_string()
+            .contains("outbox_count: 46 kept for \"exported\", 45 counted"),
+        "{report}"
+    );
+    assert_eq!(
+        d.sync_counts().unwrap().exported,
+        46,
+        "read from the kept count"
+    );
     // The hub's supervisor list works on imported records (current revision, review state).
     let received = h.received_ranges().unwrap();
     assert_eq!(received[DEVICE], vec![(1, 45)]);

@@ -17,6 +17,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0009_withheld_view.sql")).comment("0009_withheld_view"),
     M::up(include_str!("sql/0010_awaiting_by_time.sql")).comment("0010_awaiting_by_time"),
     M::up(include_str!("sql/0011_state_by_time.sql")).comment("0011_state_by_time"),
+    M::up(include_str!("sql/0012_sync_counts.sql")).comment("0012_sync_counts"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);

@@ -59,6 +59,13 @@ pub enum Fault {
         seq: i64,
         problem: String,
     },
+    /// A count the database keeps (the sync line's, migration 12) differs from a recount.
+    KeptCount {
+        table: &'static str,
+        state: String,
+        kept: i64,
+        counted: i64,
+    },
 }
 
 impl fmt::Display for Fault {
@@ -99,6 +106,15 @@ impl fmt::Display for Fault {
                 seq,
                 problem,
             } => write!(f, "{record}: audit row {seq} {problem}"),
+            Fault::KeptCount {
+                table,
+                state,
+                kept,
+                counted,
+            } => write!(
+                f,
+                "{table}: {kept} kept for {state:?}, {counted} counted (the sync line is wrong)"
+            ),
         }
     }
 }
@@ -170,6 +186,7 @@ pub(crate) fn verify(c: &Connection) -> Result<VerifyReport> {
             faults.push(Fault::MissingTrigger((*t).to_owned()));
         }
     }
+    check_kept_counts(c, faults)?;
     report.audit_rows = check_chain(c, faults)?;
     check_encounters(c, faults)?;
     report.reviews = check_reviews(c, faults)?;
@@ -181,6 +198,31 @@ pub(crate) fn verify(c: &Connection) -> Result<VerifyReport> {
     report.drafts = count("SELECT count(*) FROM encounter WHERE status = 'draft'")?;
     report.outbox_entries = count("SELECT count(*) FROM outbox")?;
     Ok(report)
+}
+
+/// The sync line's counts, kept by triggers (migration 12), against a recount.
+fn check_kept_counts(c: &Connection, faults: &mut Vec<Fault>) -> Result<()> {
+    for (table, counted_in) in [
+        ("outbox_count", "outbox"),
+        ("sync_inbox_count", "sync_inbox"),
+    ] {
+        let mut st = c.prepare(&format!(
+            "SELECT k.state, k.n, (SELECT count(*) FROM {counted_in} x WHERE x.state = k.state)
+             FROM {table} k"
+        ))?;
+        for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            let (state, kept, counted): (String, i64, i64) = row?;
+            if kept != counted {
+                faults.push(Fault::KeptCount {
+                    table,
+                    state,
+                    kept,
+                    counted,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Walk the chain in order; after a fault, continue from the stored hash so one bad row is

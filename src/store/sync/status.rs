@@ -9,7 +9,7 @@ impl Store {
         let mut counts = SyncCounts::default();
         let mut st = self
             .conn
-            .prepare_cached("SELECT state, count(*) FROM outbox GROUP BY state")?;
+            .prepare_cached("SELECT state, n FROM outbox_count")?;
         for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (state, n) = row?;
             let n = n as u64;
@@ -23,7 +23,7 @@ impl Store {
         }
         let mut st = self
             .conn
-            .prepare_cached("SELECT state, count(*) FROM sync_inbox GROUP BY state")?;
+            .prepare_cached("SELECT state, n FROM sync_inbox_count")?;
         for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (state, n) = row?;
             let n = n as u64;
