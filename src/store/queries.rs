@@ -247,8 +247,8 @@ pub(crate) fn push_filters(f: &ListFilter, sql: &mut String, params: &mut Vec<Va
     // Workflow state is tested per row of the walk (an EXISTS on the state's primary key):
     // a plain `s.x = ?` lets SQLite turn the LEFT JOIN into an inner join driven by the state
     // table, which scans all of it and sorts every match (seconds at a million for "awaiting
-    // review"). Sorted by time, returned calls and sync conflicts drive the query from their
-    // time-ordered partial indexes instead (`rare_state`, migration 0008). In the other sort
+    // review"). Sorted by time, a workflow state drives the query from its kind's
+    // time-ordered index instead (`state_index`, migration 0011). In the other sort
     // orders sync conflicts, rare by nature (~0.3 %), are found through their partial index of
     // migration 0006 and sorted (~2,600 at a million); returned calls walk the sort's index.
     // The value is written into the SQL (a closed enum, not user text) so SQLite can match the
@@ -293,6 +293,11 @@ fn time_index(f: &ListFilter) -> Option<&'static str> {
     }
 }
 
+/// Migration 0011's indexes of current revisions by review state, and by sync state, in time
+/// order.
+const REVIEW_BY_TIME: &str = "encounter_state_review_by_time";
+const SYNC_BY_TIME: &str = "encounter_state_sync_by_time";
+
 /// The workflow-state index a time-sorted list is driven by (migration 0011): its name and the
 /// condition that selects the state's entries. A page of one state is then the index's next
 /// entries and their rows, not a walk of the time index reading every walked call's row from
@@ -304,17 +309,15 @@ fn time_index(f: &ListFilter) -> Option<&'static str> {
 /// level): walking the state's index would then read hundreds of rows per match. The screener
 /// filter is tested on the state row (see [`state_index_sql`]), before the call's row is read.
 fn state_index(f: &ListFilter) -> Option<(&'static str, String)> {
-    const REVIEW: &str = "encounter_state_review_by_time";
-    const SYNC: &str = "encounter_state_sync_by_time";
     let review = |r: ReviewState| {
         (
-            REVIEW,
+            REVIEW_BY_TIME,
             format!("s.review_state = '{}' AND s.current = 1", r.as_str()),
         )
     };
     let sync = |s: SyncState| {
         (
-            SYNC,
+            SYNC_BY_TIME,
             format!("s.sync_state = '{}' AND s.current = 1", s.as_str()),
         )
     };
@@ -437,7 +440,7 @@ pub(crate) fn list_sql(q: &ListQuery) -> Result<(String, Vec<Value>)> {
 /// row, then its revision; every other filter is tested per row, the screener on the state row.
 fn state_index_sql(q: &ListQuery, index: &str, condition: &str) -> (String, Vec<Value>) {
     let mut f = q.filter.clone();
-    if index == "encounter_state_review_by_time" {
+    if index == REVIEW_BY_TIME {
         f.review_state = None;
     } else {
         f.sync_state = None;
