@@ -206,9 +206,12 @@ fn check_kept_counts(c: &Connection, faults: &mut Vec<Fault>) -> Result<()> {
         ("outbox_count", "outbox"),
         ("sync_inbox_count", "sync_inbox"),
     ] {
+        // One pass over the table for all its states (not one per state).
         let mut st = c.prepare(&format!(
-            "SELECT k.state, k.n, (SELECT count(*) FROM {counted_in} x WHERE x.state = k.state)
-             FROM {table} k"
+            "SELECT k.state, k.n, coalesce(x.n, 0)
+             FROM {table} k
+             LEFT JOIN (SELECT state, count(*) AS n FROM {counted_in} GROUP BY state) x
+                    ON x.state = k.state"
         ))?;
         for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
             let (state, kept, counted): (String, i64, i64) = row?;

@@ -12,9 +12,10 @@ CREATE TABLE outbox_count (
     n     INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO outbox_count (state, n)
-SELECT s.state, (SELECT count(*) FROM outbox o WHERE o.state = s.state)
+SELECT s.state, coalesce(c.n, 0)
 FROM (SELECT 'pending' AS state UNION ALL SELECT 'exported' UNION ALL SELECT 'acknowledged'
-      UNION ALL SELECT 'conflict') s;
+      UNION ALL SELECT 'conflict') s
+LEFT JOIN (SELECT state, count(*) AS n FROM outbox GROUP BY state) c ON c.state = s.state;
 
 CREATE TRIGGER outbox_count_insert AFTER INSERT ON outbox
 BEGIN
@@ -36,8 +37,9 @@ CREATE TABLE sync_inbox_count (
     n     INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO sync_inbox_count (state, n)
-SELECT s.state, (SELECT count(*) FROM sync_inbox i WHERE i.state = s.state)
-FROM (SELECT 'held' AS state UNION ALL SELECT 'conflict' UNION ALL SELECT 'parked') s;
+SELECT s.state, coalesce(c.n, 0)
+FROM (SELECT 'held' AS state UNION ALL SELECT 'conflict' UNION ALL SELECT 'parked') s
+LEFT JOIN (SELECT state, count(*) AS n FROM sync_inbox GROUP BY state) c ON c.state = s.state;
 
 CREATE TRIGGER sync_inbox_count_insert AFTER INSERT ON sync_inbox
 BEGIN
