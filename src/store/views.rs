@@ -120,35 +120,33 @@ impl super::Store {
         revisions: &[(uuid::Uuid, u32)],
     ) -> Result<()> {
         for chunk in revisions.chunks(500) {
-            self.write(|tx| {
-                let mut read = tx.prepare_cached(
-                    "SELECT payload, payload_sha256, deadline_at FROM encounter
-                     WHERE encounter_id = ?1 AND revision = ?2 AND status = 'finalized'",
-                )?;
-                let mut stmt = tx.prepare_cached(INSERT)?;
-                for (id, revision) in chunk {
-                    let id = id.to_string();
-                    let row: Option<(String, String, Option<String>)> = read
-                        .query_row(params![id, revision], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                        })
-                        .optional()?;
-                    if let Some((payload, sha, deadline_at)) = row
-                        && super::payload_sha256(&payload) == sha
-                    {
-                        insert(
-                            &mut stmt,
-                            policy,
-                            &id,
-                            *revision,
-                            &payload,
-                            &sha,
-                            deadline_at.as_deref(),
-                        )?;
-                    }
+            let mut made = Vec::with_capacity(chunk.len());
+            let mut read = self.conn.prepare_cached(
+                "SELECT payload, payload_sha256, deadline_at FROM encounter
+                 WHERE encounter_id = ?1 AND revision = ?2 AND status = 'finalized'",
+            )?;
+            for (id, revision) in chunk {
+                let row: Option<(String, String, Option<String>)> = read
+                    .query_row(params![id.to_string(), revision], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                // A payload that no longer matches its hash, or that the rules cannot read,
+                // gets no view: the export then refuses to send it.
+                if let Some((payload, sha, deadline_at)) = row
+                    && super::payload_sha256(&payload) == sha
+                    && let Ok(view) = policy.view(&payload, deadline_at.as_deref())
+                {
+                    made.push(MadeView {
+                        encounter_id: *id,
+                        revision: *revision,
+                        of_sha256: sha,
+                        view,
+                    });
                 }
-                Ok(())
-            })?;
+            }
+            drop(read);
+            self.keep_made_views(policy, &made)?;
         }
         Ok(())
     }
