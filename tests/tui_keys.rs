@@ -524,7 +524,12 @@ fn going_home_keeps_the_draft_and_quit_is_clean() {
     let mut h = Harness::new();
     h.press(&["n", "esc"]);
     assert_eq!(h.app.screen, Screen::Home);
-    assert_eq!(h.effects.last(), Some(&Effect::LoadHome));
+    assert_eq!(
+        h.effects.last(),
+        Some(&Effect::LoadHome {
+            day_start: accessline::domain::clock::start_of_county_day(h.app.now)
+        })
+    );
     h.press(&["q"]);
     assert!(h.app.quit);
 }

@@ -45,6 +45,15 @@ mod tests {
     }
 
     #[test]
+    fn the_day_starts_at_county_midnight() {
+        // 07:30 UTC is 23:30 the day before in Los Angeles (UTC-8).
+        assert_eq!(
+            start_of_county_day(at("2026-11-23T07:30:00Z")),
+            at("2026-11-22T08:00:00Z")
+        );
+    }
+
+    #[test]
     fn standard_and_daylight_time() {
         assert_eq!(
             county_time(at("2026-01-15T20:00:00Z"))

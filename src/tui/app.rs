@@ -58,7 +58,11 @@ pub enum Action {
 /// Work for the outside world.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    LoadHome,
+    /// The home screen's lists and counts; "today" starts at `day_start` (the county's
+    /// midnight by the app's own clock, so the counts agree with the calls' times).
+    LoadHome {
+        day_start: DateTime<Utc>,
+    },
     StartDraft {
         received_at: DateTime<Utc>,
     },
@@ -268,6 +272,14 @@ pub struct App {
 }
 
 impl App {
+    /// Reload the home screen, with "today" by the app's clock (the same clock that stamps
+    /// the calls), not the wall clock of whoever runs the effect.
+    pub fn load_home(&self) -> Effect {
+        Effect::LoadHome {
+            day_start: crate::domain::clock::start_of_county_day(self.now),
+        }
+    }
+
     /// An App with `actor` signed in as a screener (tests and tools; the program itself starts
     /// with [`App::signing_in`]).
     pub fn new(defs: Arc<Definitions>, keymap: Keymap, actor: Actor, now: DateTime<Utc>) -> App {
@@ -324,7 +336,7 @@ impl App {
     /// Effects to run at start-up (none until someone has signed in).
     pub fn init(&self) -> Vec<Effect> {
         if self.signed_in() {
-            vec![Effect::LoadHome]
+            vec![self.load_home()]
         } else {
             Vec::new()
         }
@@ -373,7 +385,7 @@ impl App {
         self.overlay = None;
         self.status = None;
         self.offered_resume = false;
-        let mut out = vec![Effect::LoadHome];
+        let mut out = vec![self.load_home()];
         if std::mem::take(&mut self.review_on_sign_in) {
             out.extend(review::open_queue(self));
         }
@@ -545,7 +557,7 @@ impl App {
                         done.revision, done.outbox_seq
                     ),
                 );
-                vec![Effect::LoadHome]
+                vec![self.load_home()]
             }
             Action::QueueLoaded(page) => {
                 review::queue_loaded(self, page);
@@ -754,7 +766,7 @@ impl App {
         let items = self.home.drafts.len() + self.home.returned.len();
         match cmd {
             Command::NewCall => self.new_call(),
-            Command::Refresh => vec![Effect::LoadHome],
+            Command::Refresh => vec![self.load_home()],
             Command::Review => review::open_queue(self),
             Command::Down | Command::NextField => {
                 if items > 0 {

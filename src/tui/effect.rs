@@ -1,15 +1,12 @@
 //! Running effects: the only part of the UI that touches the store or the clock. Each result
 //! comes back as an [`Action`]; a store error becomes a message on screen, never a crash.
 
-use chrono::Utc;
-
 use std::path::PathBuf;
 
 use uuid::Uuid;
 
 use super::app::{AccessNote, Action, Effect, HomeData};
 use super::review::RecordData;
-use crate::domain::clock::start_of_county_day;
 use crate::security::{self, AccessEvent, DbKey, Role, Vault};
 use crate::store::{Actor, Store};
 
@@ -184,13 +181,13 @@ pub fn run(
         Some(Action::Failed(format!("{what}: {e}")))
     };
     match effect {
-        Effect::LoadHome => {
+        Effect::LoadHome { day_start } => {
             let load = || -> crate::store::Result<HomeData> {
                 Ok(HomeData {
                     drafts: store.drafts_of(&actor.user)?,
                     returned: store.returned_to(&actor.user)?,
                     returned_total: store.returned_count(&actor.user)?,
-                    today: store.day_counts(&actor.user, start_of_county_day(Utc::now()))?,
+                    today: store.day_counts(&actor.user, day_start)?,
                     sync: Some(store.sync_counts()?.line()),
                 })
             };
@@ -382,23 +379,5 @@ fn short_why(e: &crate::store::StoreError) -> String {
         "the disk is full".to_owned()
     } else {
         e.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::DateTime;
-
-    #[test]
-    fn start_of_day_is_county_midnight() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T07:30:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        // 07:30 UTC is 23:30 the day before in Los Angeles (UTC-8).
-        assert_eq!(
-            start_of_county_day(now),
-            DateTime::parse_from_rfc3339("2026-11-22T08:00:00Z").unwrap()
-        );
     }
 }

@@ -128,7 +128,7 @@ pub fn call_key(app: &mut App, cmd: Command) -> Vec<Effect> {
                 Level::Info,
                 "Call kept as a draft; resume it from this list.",
             );
-            return vec![Effect::LoadHome];
+            return vec![app.load_home()];
         }
         _ => {}
     }

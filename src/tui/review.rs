@@ -388,7 +388,7 @@ pub fn queue_key(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::Dashboard => open_dashboard(app),
         Command::Cancel => {
             app.screen = Screen::Home;
-            vec![Effect::LoadHome]
+            vec![app.load_home()]
         }
         _ => Vec::new(),
     }
