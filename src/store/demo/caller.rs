@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
-use super::answers::Profile;
+use super::plan::Profile;
 use crate::domain::Definitions;
 use crate::domain::outcome::Intake;
 

@@ -18,6 +18,7 @@
 
 mod answers;
 mod caller;
+mod plan;
 mod writer;
 
 use std::sync::mpsc::sync_channel;
@@ -33,7 +34,8 @@ use super::Store;
 use super::error::{Result, StoreError};
 use super::model::{ANONYMOUS, CALLER_NAME_KEY, Cursor, Decision, Summary, SyncState};
 use crate::domain::Definitions;
-use answers::{DashboardFacts, Plan, minutes};
+use answers::{DashboardFacts, minutes};
+use plan::Plan;
 
 /// Screeners and the device each works on (index into [`DEVICES`]).
 pub const SCREENERS: &[(&str, usize)] = &[
