@@ -141,9 +141,25 @@ fn deleting_the_last_audit_row_is_caught_by_the_record_it_covered() {
 fn a_tampered_finalized_payload_is_found() {
     let (_dir, path) = temp_db();
     let ids = sample(&path);
+    // Unpacked, edited and packed again (the stored form, store::packed), hash left alone.
+    let packed: Vec<u8> = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT payload FROM encounter WHERE encounter_id = ?1",
+            [ids[0].to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let edited = accessline::store::packed::unpack(&packed)
+        .unwrap()
+        .replace('1', "2");
+    let repacked: String = accessline::store::packed::pack(&edited)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     tamper(&path, &format!(
         "DROP TRIGGER encounter_finalized_no_update;
-         UPDATE encounter SET payload = replace(payload, '1', '2') WHERE encounter_id = '{}';
+         UPDATE encounter SET payload = x'{repacked}' WHERE encounter_id = '{}';
          CREATE TRIGGER encounter_finalized_no_update BEFORE UPDATE ON encounter WHEN OLD.status = 'finalized'
          BEGIN SELECT RAISE(ABORT, 'finalized encounter revisions are immutable: write an addendum'); END;",
         ids[0]
@@ -154,6 +170,25 @@ fn a_tampered_finalized_payload_is_found() {
         vec![Fault::PayloadHash {
             record: format!("encounter/{}/1", ids[0])
         }],
+        "{r}"
+    );
+}
+
+#[test]
+fn a_stored_payload_that_does_not_unpack_is_found() {
+    let (_dir, path) = temp_db();
+    let ids = sample(&path);
+    // The frame's last byte (part of its checksum) cut off.
+    tamper(&path, &format!(
+        "DROP TRIGGER encounter_finalized_no_update;
+         UPDATE encounter SET payload = substr(payload, 1, length(payload) - 1) WHERE encounter_id = '{}';",
+        ids[1]
+    ));
+    let r = verify(&path);
+    assert!(
+        r.faults.contains(&Fault::PayloadHash {
+            record: format!("encounter/{}/1", ids[1])
+        }),
         "{r}"
     );
 }

@@ -84,7 +84,7 @@ fn verify_exits_non_zero_and_names_each_fault() {
         .unwrap();
     conn.execute_batch(&format!(
         "DROP TRIGGER encounter_finalized_no_update; DROP TRIGGER audit_no_update;
-         UPDATE encounter SET payload = replace(payload, 'crisis_opened', 'crisis_opened ') WHERE encounter_id = '{id}';
+         UPDATE encounter SET payload = substr(payload, 1, length(payload) - 1) WHERE encounter_id = '{id}';
          UPDATE audit SET detail = '{{}}' WHERE seq = 5;"
     )).unwrap();
     drop(conn);

@@ -525,13 +525,15 @@ fn finalized_rows_reviews_audit_and_outbox_refuse_change_at_the_sql_level() {
             .unwrap(),
         2
     );
-    let payload: String = c
+    // Stored packed (store::packed); unpacked, it is the payload finalized.
+    let packed: Vec<u8> = c
         .query_row(
             &format!("SELECT payload FROM encounter WHERE encounter_id = '{id}'"),
             [],
             |r| r.get(0),
         )
         .unwrap();
+    let payload = accessline::store::packed::unpack(&packed).unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
         payload_json()

@@ -49,7 +49,7 @@ pub fn initial_requests<W: Write>(
     csv.record(INITIAL_REQUESTS_HEADER)?;
     let mut written = Written::default();
     store.for_each_current_in(period.start(), period.end(), |row| {
-        let facts = Facts::read(row.payload);
+        let facts = Facts::read(&row.payload);
         written.encounters += 1;
         written.unreadable += u64::from(facts.is_none());
         let local = county_time(row.received_at);

@@ -153,7 +153,7 @@ pub fn timeliness<W: Write>(
     let mut written = Written::default();
     let mut tallies: HashMap<&'static str, Tally> = HashMap::new();
     store.for_each_current_in(period.start(), period.end(), |row| {
-        let facts = Facts::read(row.payload);
+        let facts = Facts::read(&row.payload);
         written.encounters += 1;
         written.unreadable += u64::from(facts.is_none());
         let (status, basis) = judge(row, facts.as_ref(), as_of);

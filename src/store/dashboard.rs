@@ -289,11 +289,11 @@ mod tests {
     ) -> Dashboard {
         let sql = format!(
             "SELECT e.cell_chosen, e.risk, e.triage, e.crisis, e.language, e.deadline_at,
-                    coalesce(json_extract(e.payload, '$.intake.interpreter'), 0),
+                    coalesce(json_extract(payload_text(e.payload), '$.intake.interpreter'), 0),
                     coalesce((SELECT max(coalesce(json_extract(r.value, '$.warm_handoff'), 0))
-                              FROM json_each(e.payload, '$.referrals') r),
-                             json_extract(e.payload, '$.referral.warm_handoff'), 0),
-                    (SELECT count(*) FROM json_each(e.payload, '$.crisis.actions'))
+                              FROM json_each(payload_text(e.payload), '$.referrals') r),
+                             json_extract(payload_text(e.payload), '$.referral.warm_handoff'), 0),
+                    (SELECT count(*) FROM json_each(payload_text(e.payload), '$.crisis.actions'))
              FROM encounter e
              WHERE e.received_at >= ?1 AND e.received_at < ?2 AND e.status = 'finalized'
                AND {CURRENT}"

@@ -235,6 +235,8 @@ fn write_revision(
     from_draft: bool,
 ) -> Result<Finalized> {
     let sha = payload_sha256(rev.payload);
+    // Stored packed (store::packed); the hash above is over the JSON text.
+    let packed = super::packed::Packed::of(rev.payload);
     let supersedes = (revision > 1).then(|| revision - 1);
     let record = encounter_record(rev.id, revision);
     let detail = serde_json::json!({ "sha256": sha, "supersedes": supersedes }).to_string();
@@ -283,7 +285,7 @@ fn write_revision(
         (":audit_seq", &audit_seq),
         (":sha", &sha),
         (":definitions", &rev.definitions),
-        (":payload", &rev.payload),
+        (":payload", &packed),
     ];
     if from_draft {
         c.prepare_cached(

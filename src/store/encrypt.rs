@@ -36,6 +36,7 @@ pub(crate) fn encrypt_in_place(db: &Path, key: &DbKey) -> Result<PathBuf> {
     let staging = with_suffix(db, ".encrypting");
     let result = (|| -> Result<()> {
         let plain = Connection::open(db).map_err(|e| fail(e.to_string()))?;
+        super::packed::register(&plain).map_err(|e| fail(e.to_string()))?;
         plain
             .busy_timeout(super::open::BUSY_TIMEOUT)
             .map_err(|e| fail(e.to_string()))?;

@@ -18,6 +18,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("sql/0010_awaiting_by_time.sql")).comment("0010_awaiting_by_time"),
     M::up(include_str!("sql/0011_state_by_time.sql")).comment("0011_state_by_time"),
     M::up(include_str!("sql/0012_sync_counts.sql")).comment("0012_sync_counts"),
+    M::up(include_str!("sql/0013_packed_payloads.sql")).comment("0013_packed_payloads"),
 ];
 
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);

@@ -16,6 +16,7 @@ mod migrations;
 mod model;
 pub(crate) mod open;
 mod outbox;
+pub mod packed;
 mod queries;
 mod records;
 mod reports;
@@ -55,7 +56,7 @@ pub use reports::ReportRow;
 pub use search::fts_query;
 pub use sync::{
     Applied, BatchRecord, Conflict, EncounterRow, ImportSummary, Importer, Incoming, Kept, Origin,
-    OutboxItem, OutboxRecord, ReconRow, ReviewRow, Selection, SyncCounts,
+    OutboxItem, OutboxRecord, ReconRow, ReviewRow, Selection, SyncCounts, unpack_and_check,
 };
 pub use users::{AccessEvent, AuditQuery, UserRow};
 pub use verify::{Fault, GUARD_TRIGGERS, VerifyReport};

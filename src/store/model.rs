@@ -198,7 +198,8 @@ pub struct EncounterRecord {
     /// The addendum's note (why this revision was written).
     pub note: Option<String>,
     pub definitions: BTreeMap<String, String>,
-    /// The payload exactly as stored (its SHA-256 is `payload_sha256`).
+    /// The payload's JSON text, as finalized (its SHA-256 is `payload_sha256`; the database
+    /// keeps it packed, see `store::packed`).
     pub payload: Option<String>,
     pub payload_sha256: Option<String>,
     pub review_state: Option<ReviewState>,

@@ -161,6 +161,7 @@ pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
     };
     conn.busy_handler(Some(wait_for_lock))
         .map_err(|e| map_open(path, e))?;
+    super::packed::register(&conn).map_err(|e| map_open(path, e))?;
     // Read the version before changing anything: a newer schema is refused untouched.
     let found = user_version(&conn, path)?;
     if found > SCHEMA_VERSION {
@@ -203,6 +204,7 @@ pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
 pub(crate) fn open_memory() -> Result<Connection> {
     let path = Path::new(":memory:");
     let mut conn = Connection::open_in_memory().map_err(|e| map_open(path, e))?;
+    super::packed::register(&conn).map_err(|e| map_open(path, e))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(|e| map_open(path, e))?;
     MIGRATIONS
@@ -227,6 +229,7 @@ pub(crate) fn open_ro(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
     };
     conn.busy_handler(Some(wait_for_lock))
         .map_err(|e| map_open(path, e))?;
+    super::packed::register(&conn).map_err(|e| map_open(path, e))?;
     let found = user_version(&conn, path)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {

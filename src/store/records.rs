@@ -99,7 +99,7 @@ fn read_record(r: &rusqlite::Row<'_>) -> Result<EncounterRecord> {
         definitions: serde_json::from_str(&definitions).map_err(|_| StoreError::Corrupt {
             what: "definition versions".into(),
         })?,
-        payload: r.get(22)?,
+        payload: r.get::<_, Option<super::packed::Stored>>(22)?.map(|p| p.0),
         payload_sha256: r.get(23)?,
         review_state: r
             .get::<_, Option<String>>(24)?

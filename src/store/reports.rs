@@ -33,8 +33,9 @@ pub struct ReportRow<'a> {
     /// The earliest governing deadline.
     pub deadline_at: Option<DateTime<Utc>>,
     pub reason: Option<&'a str>,
-    /// The payload JSON exactly as stored.
-    pub payload: &'a str,
+    /// The payload's JSON text (borrowed from the row when stored as text, unpacked when
+    /// stored packed).
+    pub payload: std::borrow::Cow<'a, str>,
 }
 
 impl ReportRow<'_> {
@@ -112,7 +113,12 @@ fn read<'r>(r: &'r rusqlite::Row<'_>) -> Result<ReportRow<'r>> {
         crisis: r.get(9)?,
         deadline_at: opt_text(10)?.map(parse_ts).transpose()?,
         reason: opt_text(11)?,
-        payload: opt_text(12)?.unwrap_or("{}"),
+        payload: match r.get_ref(12)? {
+            rusqlite::types::ValueRef::Blob(_) => {
+                std::borrow::Cow::Owned(r.get::<_, super::packed::Stored>(12)?.0)
+            }
+            _ => std::borrow::Cow::Borrowed(opt_text(12)?.unwrap_or("{}")),
+        },
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, types::ValueRef};
 
 use super::audit::{GENESIS, chain_hash, encounter_record, review_record};
 use super::encounters::payload_sha256;
@@ -267,15 +267,14 @@ fn check_encounters(c: &Connection, faults: &mut Vec<Fault>) -> Result<()> {
     while let Some(r) = rows.next()? {
         let id = parse_uuid(&r.get::<_, String>(0)?)?;
         let record = encounter_record(id, r.get(1)?);
-        let payload = r
-            .get_ref(2)?
-            .as_bytes_or_null()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
         let stored: String = r.get(3)?;
-        let actual = payload_sha256(payload);
-        if actual != stored {
+        // Stored as text or packed (store::packed); bytes that do not unpack match no hash.
+        let actual = match r.get_ref(2)? {
+            ValueRef::Text(t) => Some(payload_sha256(t)),
+            ValueRef::Blob(b) => super::packed::unpack(b).ok().map(payload_sha256),
+            _ => Some(payload_sha256("")),
+        };
+        if actual.as_deref() != Some(stored.as_str()) {
             faults.push(Fault::PayloadHash {
                 record: record.clone(),
             });

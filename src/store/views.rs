@@ -10,6 +10,7 @@
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::error::Result;
+use super::packed::Stored;
 use crate::sync::withhold::{self, SudPolicy, View};
 
 /// Insert (or, made under other rules, replace) a revision's view row.
@@ -92,7 +93,7 @@ fn insert_view(
             true,
             v.deadline_at,
             v.sha256,
-            v.payload
+            super::packed::Packed::of(&v.payload)
         ])?,
     };
     Ok(())
@@ -128,7 +129,7 @@ impl super::Store {
             for (id, revision) in chunk {
                 let row: Option<(String, String, Option<String>)> = read
                     .query_row(params![id.to_string(), revision], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        Ok((r.get::<_, Stored>(0)?.0, r.get(1)?, r.get(2)?))
                     })
                     .optional()?;
                 // A payload that no longer matches its hash, or that the rules cannot read,

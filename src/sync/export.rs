@@ -306,10 +306,8 @@ pub fn export(
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(OutboxRecord, bool)>>(4);
                 let encoder = scope.spawn(move || -> Result<()> {
                     for chunk in rx {
-                        for (rec, withheld) in chunk {
-                            if let OutboxItem::Encounter { row, .. } = &rec.item {
-                                row.check_payload()?;
-                            }
+                        for (mut rec, withheld) in chunk {
+                            rec.item.check()?;
                             batches.push_ndjson(&rec, withheld)?;
                         }
                     }
@@ -439,6 +437,7 @@ fn sends_as(
             supersedes_sha256,
             kept,
             supersedes_kept,
+            packed_payload,
         } => {
             // An addendum names what the hub holds of the revision it builds on: kept with
             // that revision's view, or worked out here.
@@ -452,7 +451,7 @@ fn sends_as(
                 Kept::Full => false,
                 Kept::Unknown => {
                     // The view is made from the stored payload: check it first.
-                    row.check_payload()?;
+                    crate::store::unpack_and_check(row, packed_payload)?;
                     let of_sha256 = row.payload_sha256.clone();
                     let withheld = make_view(policy, row, sent)?;
                     missing.add(row, of_sha256, withheld);

@@ -109,7 +109,7 @@ pub fn canonical_dump(store: &Store) -> Result<String> {
         "SELECT e.encounter_id, e.revision, e.status, e.supersedes, e.screener, e.device,
                 e.created_at, e.updated_at, e.finalized_at, e.received_at, e.caller_display,
                 e.language, e.age, e.cell_computed, e.cell_chosen, e.risk, e.triage, e.crisis,
-                e.deadline_at, e.reason, e.note, e.payload_sha256, e.definitions, e.payload,
+                e.deadline_at, e.reason, e.note, e.payload_sha256, e.definitions, payload_text(e.payload),
                 s.current, s.review_state, s.sync_state
          FROM encounter e LEFT JOIN encounter_state s USING (encounter_id, revision)
          ORDER BY e.encounter_id, e.revision",

@@ -553,6 +553,7 @@ mod tests {
                 supersedes_sha256: None,
                 kept: crate::store::Kept::Unknown,
                 supersedes_kept: false,
+                packed_payload: None,
             },
         };
         let mut buf = Vec::new();

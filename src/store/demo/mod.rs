@@ -162,6 +162,33 @@ pub fn generate(store: &mut Store, defs: &Definitions, opts: &DemoOptions) -> Re
     Ok(stats)
 }
 
+/// The payloads (and withheld views) of the first `n` calls of `seed` that finalize: the
+/// samples `payload-1.zdict` was trained on (`store::packed`).
+#[cfg(test)]
+pub(crate) fn sample_payloads(defs: &Definitions, seed: u64, n: u64) -> Vec<String> {
+    let plan = Plan::new(defs);
+    let policy = crate::sync::withhold::builtin().expect("the built-in withholding policy");
+    let mut out = Vec::new();
+    for i in 0..n {
+        if let Body::Final {
+            payload, events, ..
+        } = generate_one(defs, &plan, seed, i).body
+        {
+            let addenda = events.into_iter().filter_map(|(_, e)| match e {
+                Event::Addendum { payload, .. } => Some(payload),
+                _ => None,
+            });
+            for p in std::iter::once(payload).chain(addenda) {
+                if let Ok(Some(view)) = policy.view(&p, None) {
+                    out.push(view.payload);
+                }
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// Generate on one thread per core, write on this one.
 fn fill(
     store: &mut Store,

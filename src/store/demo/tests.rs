@@ -78,12 +78,13 @@ impl Mix {
             }
             m.finalized += 1;
             let text = |i| r.get::<_, String>(i).unwrap();
+            let payload = |i| r.get::<_, crate::store::packed::Stored>(i).unwrap().0;
             *m.triage.entry(text(1)).or_default() += 1;
             *m.cell.entry(text(2)).or_default() += 1;
             *m.risk.entry(text(3)).or_default() += 1;
             *m.language.entry(text(4)).or_default() += 1;
             m.youth += usize::from(r.get::<_, u32>(5).unwrap() < 21);
-            let p: serde_json::Value = serde_json::from_str(&text(6)).unwrap();
+            let p: serde_json::Value = serde_json::from_str(&payload(6)).unwrap();
             m.crisis += usize::from(p["crisis_opened"] == true);
             m.phq9_item9 += usize::from(p["answers"]["phq9"]["q9"].as_i64().unwrap_or(0) > 0);
             let result = |id: &str| {

@@ -355,7 +355,7 @@ impl Tx<'_> {
             audit_seq,
             sha256,
             rev.definitions,
-            rev.payload,
+            crate::store::packed::Packed::of(rev.payload),
         ])?;
         // `views::write`: the revision's withheld view, kept.
         if let Some(policy) = crate::sync::withhold::builtin() {

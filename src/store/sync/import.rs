@@ -400,7 +400,7 @@ impl Importer<'_> {
                         audit_seq,
                         row.payload_sha256,
                         row.definitions,
-                        row.payload
+                        crate::store::packed::Packed::of(&row.payload)
                     ])?;
                 // Held by the county: acknowledged. A later revision, if any, is current.
                 self.tx

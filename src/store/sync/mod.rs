@@ -108,6 +108,10 @@ pub enum OutboxItem {
         /// `supersedes_sha256` is already what the hub holds of that revision (the hash of its
         /// kept view, or of the stored payload when it leaves in full).
         supersedes_kept: bool,
+        /// From [`Store::for_each_outbox_to_check`]: the payload still packed as stored
+        /// (`store::packed`), `row.payload` empty until [`OutboxItem::check`] unpacks it (on
+        /// the export's encoding thread, not the one reading the database).
+        packed_payload: Option<Vec<u8>>,
     },
     Review {
         row: ReviewRow,
@@ -116,6 +120,34 @@ pub enum OutboxItem {
         /// `encounter_sha256` is already what the hub holds of that revision (as above).
         encounter_kept: bool,
     },
+}
+
+impl OutboxItem {
+    /// An encounter's payload unpacked (if it was left packed) and checked against its hash;
+    /// a review has nothing to check.
+    pub fn check(&mut self) -> Result<()> {
+        match self {
+            OutboxItem::Encounter {
+                row,
+                packed_payload,
+                ..
+            } => unpack_and_check(row, packed_payload),
+            OutboxItem::Review { .. } => Ok(()),
+        }
+    }
+}
+
+/// `row.payload` from `packed` (if the read left it packed), then checked against its hash.
+pub fn unpack_and_check(row: &mut EncounterRow, packed: &mut Option<Vec<u8>>) -> Result<()> {
+    if let Some(bytes) = packed.take() {
+        row.payload = crate::store::packed::unpack(&bytes).map_err(|e| StoreError::Corrupt {
+            what: format!(
+                "payload of {} ({e})",
+                encounter_record(row.encounter_id, row.revision)
+            ),
+        })?;
+    }
+    row.check_payload()
 }
 
 /// What the store kept of how a finalized revision leaves the device (its withheld view).
@@ -333,6 +365,29 @@ fn encounter_row(r: &rusqlite::Row<'_>, at: usize) -> Result<EncounterRow> {
 }
 
 fn encounter_row_unchecked(r: &rusqlite::Row<'_>, at: usize) -> Result<EncounterRow> {
+    encounter_row_columns(r, at, r.get::<_, crate::store::packed::Stored>(at + 21)?.0)
+}
+
+/// An encounter row whose payload is left as stored: `(row with an empty payload, the packed
+/// bytes)` when packed, `(row, None)` when stored as text.
+fn encounter_row_packed(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> Result<(EncounterRow, Option<Vec<u8>>)> {
+    Ok(match r.get_ref(at + 21)? {
+        rusqlite::types::ValueRef::Blob(b) => {
+            let packed = b.to_vec();
+            (encounter_row_columns(r, at, String::new())?, Some(packed))
+        }
+        _ => (encounter_row_unchecked(r, at)?, None),
+    })
+}
+
+fn encounter_row_columns(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+    payload: String,
+) -> Result<EncounterRow> {
     let id: String = r.get(at)?;
     let row = EncounterRow {
         encounter_id: Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt {
@@ -358,7 +413,7 @@ fn encounter_row_unchecked(r: &rusqlite::Row<'_>, at: usize) -> Result<Encounter
         reason: r.get(at + 18)?,
         note: r.get(at + 19)?,
         definitions: r.get(at + 20)?,
-        payload: r.get(at + 21)?,
+        payload,
         payload_sha256: r.get(at + 22)?,
     };
     Ok(row)

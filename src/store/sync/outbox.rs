@@ -15,9 +15,9 @@ impl Store {
         self.outbox_records(selection, device, policy, true, f)
     }
 
-    /// [`Store::for_each_outbox`] without checking each encounter's payload against its
-    /// hash: the caller must call [`EncounterRow::check_payload`] before the record leaves
-    /// (the export does it on another thread than the one reading the database).
+    /// [`Store::for_each_outbox`] without unpacking or checking each encounter's payload: the
+    /// caller must call [`OutboxItem::check`] before the record leaves (the export does it on
+    /// another thread than the one reading the database).
     pub fn for_each_outbox_to_check<E: From<StoreError>>(
         &self,
         selection: Selection,
@@ -118,15 +118,17 @@ impl Store {
                         Some(false) => Kept::Full,
                         Some(true) => Kept::Withheld,
                     };
+                    let (row, packed_payload) = if check {
+                        (encounter_row(r, 6)?, None)
+                    } else {
+                        encounter_row_packed(r, 6)?
+                    };
                     OutboxItem::Encounter {
-                        row: if check {
-                            encounter_row(r, 6)?
-                        } else {
-                            encounter_row_unchecked(r, 6)?
-                        },
+                        row,
                         supersedes_sha256: r.get(4)?,
                         kept,
                         supersedes_kept: r.get(flags + 1)?,
+                        packed_payload,
                     }
                 } else {
                     let at = 6 + ENCOUNTER_COLUMN_COUNT;
@@ -258,7 +260,7 @@ impl Store {
                  WHERE encounter_id = ?1 AND revision = ?2",
             )?
             .query_row(params![encounter_id.to_string(), revision], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get::<_, crate::store::packed::Stored>(0)?.0, r.get(1)?))
             })
             .optional()?)
     }
