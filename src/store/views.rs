@@ -57,10 +57,58 @@ pub(crate) fn insert(
     sha256: &str,
     deadline_at: Option<&str>,
 ) -> Result<()> {
-    let Ok(view) = policy.view(payload, deadline_at) else {
-        return Ok(());
-    };
-    insert_view(stmt, policy, id, revision, sha256, view.as_ref())
+    insert_prepared(
+        stmt,
+        policy,
+        id,
+        revision,
+        sha256,
+        &Prepared::new(policy, payload, deadline_at),
+    )
+}
+
+/// A revision's view made and packed before its row is written (the demo makes them on its
+/// generator threads, so the one writing thread only writes).
+pub(crate) struct Prepared(Option<Option<(View, Vec<u8>)>>);
+
+impl Prepared {
+    /// No view (no withholding rules shipped).
+    pub(crate) fn none() -> Prepared {
+        Prepared(None)
+    }
+
+    /// The view of `payload` under `policy`, packed; nothing when the rules cannot read it.
+    pub(crate) fn new(policy: &SudPolicy, payload: &str, deadline_at: Option<&str>) -> Prepared {
+        Prepared(policy.view(payload, deadline_at).ok().map(|view| {
+            view.map(|v| {
+                let packed = super::packed::pack(&v.payload);
+                (v, packed)
+            })
+        }))
+    }
+}
+
+/// Keep a [`Prepared`] view (none when the rules could not read the payload: the export then
+/// tries again and refuses to send it).
+pub(crate) fn insert_prepared(
+    stmt: &mut Statement<'_>,
+    policy: &SudPolicy,
+    id: &str,
+    revision: u32,
+    sha256: &str,
+    view: &Prepared,
+) -> Result<()> {
+    match &view.0 {
+        None => Ok(()),
+        Some(made) => insert_view(
+            stmt,
+            policy,
+            id,
+            revision,
+            sha256,
+            made.as_ref().map(|(v, packed)| (v, packed.as_slice())),
+        ),
+    }
 }
 
 /// Keep `view` (`None`: the revision leaves as stored), made under `policy` from the payload
@@ -71,7 +119,7 @@ fn insert_view(
     id: &str,
     revision: u32,
     of_sha256: &str,
-    view: Option<&View>,
+    view: Option<(&View, &[u8])>,
 ) -> Result<()> {
     let fingerprint = policy.fingerprint();
     match view {
@@ -85,7 +133,7 @@ fn insert_view(
             None::<&str>,
             None::<&str>
         ])?,
-        Some(v) => stmt.execute(params![
+        Some((v, packed)) => stmt.execute(params![
             id,
             revision,
             fingerprint,
@@ -93,7 +141,7 @@ fn insert_view(
             true,
             v.deadline_at,
             v.sha256,
-            super::packed::Packed::of(&v.payload)
+            packed
         ])?,
     };
     Ok(())
@@ -169,13 +217,14 @@ impl super::Store {
                         .query_row(params![id, m.revision], |r| r.get(0))
                         .optional()?;
                     if sha.as_deref() == Some(m.of_sha256.as_str()) {
+                        let packed = m.view.as_ref().map(|v| super::packed::pack(&v.payload));
                         insert_view(
                             &mut stmt,
                             policy,
                             &id,
                             m.revision,
                             &m.of_sha256,
-                            m.view.as_ref(),
+                            m.view.as_ref().zip(packed.as_deref()),
                         )?;
                     }
                 }

@@ -102,9 +102,8 @@ enum Body {
     Final {
         finalized_at: DateTime<Utc>,
         payload: String,
-        sha256: String,
+        stored: Box<Stored>,
         summary: Summary,
-        facts: DashboardFacts,
         events: Vec<(DateTime<Utc>, Event)>,
     },
 }
@@ -119,9 +118,8 @@ enum Event {
     Addendum {
         revision: u32,
         payload: String,
-        sha256: String,
+        stored: Box<Stored>,
         summary: Summary,
-        facts: DashboardFacts,
         note: &'static str,
     },
     Sync {
@@ -129,6 +127,34 @@ enum Event {
         state: SyncState,
         error: Option<&'static str>,
     },
+}
+
+/// A revision's payload and withheld view as the writer stores them, packed on the generator
+/// threads (store::packed) so the one writing thread only writes.
+struct Stored {
+    /// The payload's SHA-256 (of its text).
+    sha256: String,
+    /// What the dashboard reads from it.
+    facts: DashboardFacts,
+    packed: Vec<u8>,
+    view: super::views::Prepared,
+}
+
+impl Stored {
+    fn new(payload: &str, sha256: String, summary: &Summary, facts: DashboardFacts) -> Box<Stored> {
+        let deadline_at = summary.deadline_at.map(super::model::ts);
+        Box::new(Stored {
+            sha256,
+            facts,
+            packed: super::packed::pack(payload),
+            view: match crate::sync::withhold::builtin() {
+                Some(policy) => {
+                    super::views::Prepared::new(policy, payload, deadline_at.as_deref())
+                }
+                None => super::views::Prepared::none(),
+            },
+        })
+    }
 }
 
 /// Fill `store` with `opts.encounters` synthetic encounters.
@@ -446,10 +472,14 @@ fn final_body(
                     amended,
                     Event::Addendum {
                         revision: 2,
-                        sha256: super::encounters::payload_sha256(&payload),
+                        stored: Stored::new(
+                            &payload,
+                            super::encounters::payload_sha256(&payload),
+                            &a.summary,
+                            a.facts,
+                        ),
                         payload,
                         summary: a.summary.clone(),
-                        facts: a.facts,
                         note: correction,
                     },
                 ));
@@ -489,10 +519,9 @@ fn final_body(
     }
     Body::Final {
         finalized_at,
+        stored: Stored::new(&a.payload, a.sha256, &a.summary, a.facts),
         payload: a.payload,
-        sha256: a.sha256,
         summary: a.summary,
-        facts: a.facts,
         events,
     }
 }

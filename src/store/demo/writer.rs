@@ -19,8 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use uuid::Uuid;
 
-use super::answers::DashboardFacts;
-use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS};
+use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS, Stored};
 use crate::domain::placement::Triage;
 use crate::domain::quadrant::CellId;
 use crate::store::audit::{GENESIS, chain_hash, encounter_record, review_record};
@@ -303,10 +302,10 @@ impl Tx<'_> {
         actor: &Actor,
         device: usize,
         rev: &NewRevision<'_>,
-        facts: &DashboardFacts,
-        sha256: &str,
+        stored: &Stored,
         revision: u32,
     ) -> Result<i64> {
+        let (sha256, facts) = (stored.sha256.as_str(), &stored.facts);
         let supersedes = (revision > 1).then(|| revision - 1);
         let record = encounter_record(rev.id, revision);
         let detail = serde_json::json!({ "sha256": sha256, "supersedes": supersedes }).to_string();
@@ -355,19 +354,17 @@ impl Tx<'_> {
             audit_seq,
             sha256,
             rev.definitions,
-            crate::store::packed::Packed::of(rev.payload),
+            stored.packed,
         ])?;
-        // `views::write`: the revision's withheld view, kept.
+        // `views::write`: the revision's withheld view, kept (made by the generator).
         if let Some(policy) = crate::sync::withhold::builtin() {
-            let deadline_at = s.deadline_at.map(ts);
-            crate::store::views::insert(
+            crate::store::views::insert_prepared(
                 &mut self.s.view,
                 policy,
                 &id,
                 revision,
-                rev.payload,
                 sha256,
-                deadline_at.as_deref(),
+                &stored.view,
             )?;
         }
         self.s
@@ -475,9 +472,8 @@ impl Writer {
             Body::Final {
                 finalized_at,
                 payload,
-                sha256,
+                stored,
                 summary,
-                facts,
                 events,
             } => {
                 self.stats.finalized += 1;
@@ -490,7 +486,7 @@ impl Writer {
                     note: None,
                     now: &now,
                 };
-                let seq = tx.revision(actor, device, &rev, &facts, &sha256, 1)?;
+                let seq = tx.revision(actor, device, &rev, &stored, 1)?;
                 self.outbox.insert((g.id, 1), (device, seq));
                 for (at, event) in events {
                     self.order += 1;
@@ -569,9 +565,8 @@ impl Writer {
                 Event::Addendum {
                     revision,
                     payload,
-                    sha256,
+                    stored,
                     summary,
-                    facts,
                     note,
                 } => {
                     let rev = NewRevision {
@@ -584,7 +579,7 @@ impl Writer {
                     };
                     let device = SCREENERS[p.screener].1;
                     let actor = &self.screeners[p.screener];
-                    let seq = tx.revision(actor, device, &rev, &facts, &sha256, revision)?;
+                    let seq = tx.revision(actor, device, &rev, &stored, revision)?;
                     self.outbox.insert((p.id, revision), (device, seq));
                     self.stats.addenda += 1;
                 }
