@@ -25,10 +25,12 @@ use super::{Store, search};
 /// The page cache during an import (negative: KiB), 64 MiB.
 const IMPORT_CACHE_KIB: i64 = -65_536;
 
-/// The page cache while reading the outbox for an export (negative: KiB), 32 MiB: a review
+/// The page cache while reading the outbox for an export (negative: KiB), 8 MiB: a review
 /// reads the row of the revision it reviews, which an encrypted database would otherwise
-/// decrypt a second time once it has left the 2 MiB default cache.
-const EXPORT_CACHE_KIB: i64 = -32_768;
+/// decrypt a second time once it has left the 2 MiB default cache. With payloads packed
+/// (0013) 8 MiB exports 100,000 encounters as fast as 32 or 128 MiB did (1.93 s), and the
+/// export's peak memory is 40 MB instead of 65 MB.
+const EXPORT_CACHE_KIB: i64 = -8_192;
 
 /// Which outbox entries an export takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
