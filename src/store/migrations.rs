@@ -46,4 +46,60 @@ mod tests {
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
+
+    /// A database written before 0013 (payloads as text) migrates with its rows as they are,
+    /// and from then on its dashboard facts come from text and packed payloads alike.
+    #[test]
+    fn packed_payloads_join_a_database_of_text_payloads() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::packed::register(&conn).unwrap();
+        MIGRATIONS.to_version(&mut conn, 12).unwrap();
+        let insert = |c: &rusqlite::Connection, id: &str, payload: &dyn rusqlite::ToSql| {
+            c.execute(
+                "INSERT INTO encounter (encounter_id, revision, status, screener, device,
+                     created_at, updated_at, finalized_at, received_at, audit_seq, payload_sha256,
+                     payload)
+                 VALUES (?1, 1, 'finalized', 's', 'd', '2026-12-01T10:00:00.000Z',
+                     '2026-12-01T10:00:00.000Z', '2026-12-01T10:00:00.000Z',
+                     '2026-12-01T09:00:00.000Z', 1, 'x', ?2)",
+                rusqlite::params![id, payload],
+            )
+            .unwrap();
+        };
+        let text = r#"{"intake":{"interpreter":true},"referrals":[{"warm_handoff":true}],"crisis":{"actions":{"a":1,"b":2}}}"#;
+        let old = "00000000-0000-7000-8000-000000000001";
+        insert(&conn, old, &text);
+        MIGRATIONS.to_latest(&mut conn).unwrap();
+        let new = "00000000-0000-7000-8000-000000000002";
+        insert(&conn, new, &crate::store::packed::Packed::of(text));
+        let facts: Vec<(String, String, bool, bool, i64)> = conn
+            .prepare(
+                "SELECT f.encounter_id, typeof(e.payload), f.interpreter, f.warm_handoff,
+                        f.crisis_actions
+                 FROM dashboard_fact f JOIN encounter e USING (encounter_id, revision)
+                 ORDER BY f.encounter_id",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            facts,
+            [
+                (old.into(), "text".into(), true, true, 2),
+                (new.into(), "blob".into(), true, true, 2)
+            ]
+        );
+        let texts: Vec<String> = conn
+            .prepare("SELECT payload_text(payload) FROM encounter ORDER BY encounter_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(texts, [text, text]);
+    }
 }
