@@ -201,16 +201,10 @@ impl Importer<'_> {
                     "why": conflict.why,
                 })
                 .to_string();
-                audit::append(
-                    self.tx,
-                    &NewAudit {
-                        at: &self.now,
-                        actor: &self.actor.user,
-                        device: &self.actor.device,
-                        action: "sync_conflict",
-                        record: &encounter_record(encounter_id, revision),
-                        detail: &detail,
-                    },
+                self.audit(
+                    "sync_conflict",
+                    &encounter_record(encounter_id, revision),
+                    &detail,
                 )?;
                 self.summary.conflicts.push(conflict.clone());
                 Applied::Conflict(conflict)
@@ -344,6 +338,21 @@ impl Importer<'_> {
         }
     }
 
+    /// An audit row of this import, signed by whoever runs it.
+    fn audit(&self, action: &str, record: &str, detail: &str) -> Result<i64> {
+        audit::append(
+            self.tx,
+            &NewAudit {
+                at: &self.now,
+                actor: &self.actor.user,
+                device: &self.actor.device,
+                action,
+                record,
+                detail,
+            },
+        )
+    }
+
     /// Settle parked records whose predecessor has arrived, until none can move.
     fn settle_parked(&mut self) -> Result<()> {
         loop {
@@ -424,16 +433,10 @@ impl Importer<'_> {
                 "conflicts": s.conflicts.len(),
             }),
         );
-        audit::append(
-            self.tx,
-            &NewAudit {
-                at: &self.now,
-                actor: &self.actor.user,
-                device: &self.actor.device,
-                action: "batch_imported",
-                record: &format!("batch/{}", batch.batch_id),
-                detail: &detail,
-            },
+        self.audit(
+            "batch_imported",
+            &format!("batch/{}", batch.batch_id),
+            &detail,
         )?;
         for (id, revision, received_at, text) in std::mem::take(&mut self.to_index) {
             search::index_text(self.tx, id, revision, received_at, &text)?;

@@ -23,17 +23,7 @@ impl Importer<'_> {
                     "batch": self.batch_id,
                 })
                 .to_string();
-                let audit_seq = audit::append(
-                    self.tx,
-                    &NewAudit {
-                        at: &self.now,
-                        actor: &self.actor.user,
-                        device: &self.actor.device,
-                        action: "imported",
-                        record: &record,
-                        detail: &detail,
-                    },
-                )?;
+                let audit_seq = self.audit("imported", &record, &detail)?;
                 self.tx
                     .prepare_cached(
                         "INSERT INTO encounter (encounter_id, revision, status, supersedes, screener,
@@ -112,17 +102,7 @@ impl Importer<'_> {
                     "batch": self.batch_id,
                 })
                 .to_string();
-                let audit_seq = audit::append(
-                    self.tx,
-                    &NewAudit {
-                        at: &self.now,
-                        actor: &self.actor.user,
-                        device: &self.actor.device,
-                        action: "imported",
-                        record: &review_record(review_id),
-                        detail: &detail,
-                    },
-                )?;
+                let audit_seq = self.audit("imported", &review_record(review_id), &detail)?;
                 self.tx
                     .prepare_cached(
                         "INSERT INTO review (review_id, encounter_id, revision, decision, note, reviewer,
