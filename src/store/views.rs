@@ -69,22 +69,26 @@ pub(crate) fn insert(
 
 /// A revision's view made and packed before its row is written (the demo makes them on its
 /// generator threads, so the one writing thread only writes).
-pub(crate) struct Prepared(Option<Option<(View, Vec<u8>)>>);
+pub(crate) enum Prepared {
+    /// No row: no withholding rules shipped, or rules that cannot read the payload.
+    NoRow,
+    /// The caller consented: the revision leaves as stored.
+    Full,
+    /// The view, and its packed bytes.
+    Withheld(View, Vec<u8>),
+}
 
 impl Prepared {
-    /// No view (no withholding rules shipped).
-    pub(crate) fn none() -> Prepared {
-        Prepared(None)
-    }
-
-    /// The view of `payload` under `policy`, packed; nothing when the rules cannot read it.
+    /// The view of `payload` under `policy`, packed.
     pub(crate) fn new(policy: &SudPolicy, payload: &str, deadline_at: Option<&str>) -> Prepared {
-        Prepared(policy.view(payload, deadline_at).ok().map(|view| {
-            view.map(|v| {
+        match policy.view(payload, deadline_at) {
+            Err(_) => Prepared::NoRow,
+            Ok(None) => Prepared::Full,
+            Ok(Some(v)) => {
                 let packed = super::packed::pack(&v.payload);
-                (v, packed)
-            })
-        }))
+                Prepared::Withheld(v, packed)
+            }
+        }
     }
 }
 
@@ -98,17 +102,12 @@ pub(crate) fn insert_prepared(
     sha256: &str,
     view: &Prepared,
 ) -> Result<()> {
-    match &view.0 {
-        None => Ok(()),
-        Some(made) => insert_view(
-            stmt,
-            policy,
-            id,
-            revision,
-            sha256,
-            made.as_ref().map(|(v, packed)| (v, packed.as_slice())),
-        ),
-    }
+    let view = match view {
+        Prepared::NoRow => return Ok(()),
+        Prepared::Full => None,
+        Prepared::Withheld(v, packed) => Some((v, packed.as_slice())),
+    };
+    insert_view(stmt, policy, id, revision, sha256, view)
 }
 
 /// Keep `view` (`None`: the revision leaves as stored), made under `policy` from the payload

@@ -24,7 +24,7 @@ pub(super) enum Body {
     Final {
         finalized_at: DateTime<Utc>,
         payload: String,
-        stored: Box<Stored>,
+        stored: Box<ToStore>,
         summary: Summary,
         events: Vec<(DateTime<Utc>, Event)>,
     },
@@ -40,7 +40,7 @@ pub(super) enum Event {
     Addendum {
         revision: u32,
         payload: String,
-        stored: Box<Stored>,
+        stored: Box<ToStore>,
         summary: Summary,
         note: &'static str,
     },
@@ -53,7 +53,7 @@ pub(super) enum Event {
 
 /// A revision's payload and withheld view as the writer stores them, packed on the generator
 /// threads (store::packed) so the one writing thread only writes.
-pub(super) struct Stored {
+pub(super) struct ToStore {
     /// The payload's SHA-256 (of its text).
     pub(super) sha256: String,
     /// What the dashboard reads from it.
@@ -62,16 +62,21 @@ pub(super) struct Stored {
     pub(super) view: views::Prepared,
 }
 
-impl Stored {
-    fn new(payload: &str, sha256: String, summary: &Summary, facts: DashboardFacts) -> Box<Stored> {
+impl ToStore {
+    fn new(
+        payload: &str,
+        sha256: String,
+        summary: &Summary,
+        facts: DashboardFacts,
+    ) -> Box<ToStore> {
         let deadline_at = summary.deadline_at.map(crate::store::model::ts);
-        Box::new(Stored {
+        Box::new(ToStore {
             sha256,
             facts,
             packed: crate::store::packed::pack(payload),
             view: match crate::sync::withhold::builtin() {
                 Some(policy) => views::Prepared::new(policy, payload, deadline_at.as_deref()),
-                None => views::Prepared::none(),
+                None => views::Prepared::NoRow,
             },
         })
     }
@@ -232,7 +237,7 @@ fn final_body(
                     amended,
                     Event::Addendum {
                         revision: 2,
-                        stored: Stored::new(
+                        stored: ToStore::new(
                             &payload,
                             crate::store::encounters::payload_sha256(&payload),
                             &a.summary,
@@ -279,7 +284,7 @@ fn final_body(
     }
     Body::Final {
         finalized_at,
-        stored: Stored::new(&a.payload, a.sha256, &a.summary, a.facts),
+        stored: ToStore::new(&a.payload, a.sha256, &a.summary, a.facts),
         payload: a.payload,
         summary: a.summary,
         events,

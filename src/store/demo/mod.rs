@@ -36,7 +36,7 @@ use super::error::{Result, StoreError};
 use super::model::{ANONYMOUS, CALLER_NAME_KEY, Cursor, Decision, Summary, SyncState};
 use crate::domain::Definitions;
 use answers::{DashboardFacts, minutes};
-use calls::{Body, Event, Generated, Stored, generate_one};
+use calls::{Body, Event, Generated, ToStore, generate_one};
 use plan::Plan;
 
 /// Screeners and the device each works on (index into [`DEVICES`]).

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use uuid::Uuid;
 
-use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS, Stored};
+use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS, ToStore};
 use crate::domain::placement::Triage;
 use crate::domain::quadrant::CellId;
 use crate::store::audit::{GENESIS, chain_hash, encounter_record, review_record};
@@ -302,7 +302,7 @@ impl Tx<'_> {
         actor: &Actor,
         device: usize,
         rev: &NewRevision<'_>,
-        stored: &Stored,
+        stored: &ToStore,
         revision: u32,
     ) -> Result<i64> {
         let (sha256, facts) = (stored.sha256.as_str(), &stored.facts);
