@@ -6,6 +6,7 @@
 
 mod amend;
 mod audit;
+mod counts;
 mod dashboard;
 pub mod demo;
 mod encounters;

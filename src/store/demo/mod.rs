@@ -29,6 +29,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 use uuid::Uuid;
 
 use super::Store;
@@ -195,13 +196,20 @@ fn fill(
     })
 }
 
-/// Settings for loading a brand-new database fast, and putting the live ones back.
+/// Settings for loading a database fast, and putting the live ones back.
+///
+/// Triggers are off for this connection while it loads (other connections keep them): the
+/// writer writes what they would have, the superseded revision's dashboard row deleted and the
+/// counts of `dashboard_day` and `outbox_count` (`store::counts`), and never does what the
+/// guarding ones refuse (it only inserts, and updates sync and review states). A trigger
+/// costs more than its own rows: a statement that fires one calling an SQL function keeps a
+/// statement journal, a copy of every page it changes.
 ///
 /// A database with no audit row has never been written, so nobody can lose anything in it:
-/// there the load uses a rollback journal (new pages are not journaled, where WAL writes every
-/// page twice), `synchronous=OFF` (an interrupted load is simply run again), and no foreign-key
-/// or CHECK constraint checks (the rows are the live write paths' rows, see `writer`; `verify`
-/// checks both afterwards: `foreign_key_check` and `integrity_check`). The triggers stay. Any
+/// there the load also uses a rollback journal (new pages are not journaled, where WAL writes
+/// every page twice), `synchronous=OFF` (an interrupted load is simply run again), and no
+/// foreign-key or CHECK constraint checks (the rows are the live write paths' rows, see
+/// `writer`; `verify` checks both afterwards: `foreign_key_check` and `integrity_check`). Any
 /// other database keeps its live settings: WAL, `synchronous=FULL`, all checks on.
 struct BulkLoad {
     fresh: bool,
@@ -221,12 +229,14 @@ impl BulkLoad {
             c.pragma_update(None, "foreign_keys", "OFF")?;
             c.pragma_update(None, "ignore_check_constraints", "ON")?;
         }
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
         Ok(BulkLoad { fresh })
     }
 
     /// The settings `store::open` chose (WAL before `synchronous`, so switching back does not
     /// wait for the whole file to reach the disk).
     fn end(self, c: &Connection) -> Result<()> {
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, true)?;
         if self.fresh {
             let mode: String =
                 c.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;

@@ -381,6 +381,7 @@ fn the_bulk_writer_writes_what_the_store_s_own_write_paths_write() {
         ("search_doc", "doc"),
         ("dashboard_fact", "received_at, encounter_id, revision"),
         ("dashboard_day", "day, dimension, value"),
+        ("outbox_count", "state"),
         ("encounter_view", "encounter_id, revision"),
     ] {
         let (b, l) = (

@@ -10,7 +10,10 @@
 //! written (the audit chain's head, each device's last outbox sequence, the last review id,
 //! whether an encounter is a draft), a transaction per action, and a full-text insert per
 //! document (they are added in rowid order at the end of each transaction, which keeps FTS5
-//! from flushing a segment for every out-of-order document).
+//! from flushing a segment for every out-of-order document), and the triggers: it runs
+//! without them (`BulkLoad`) and writes what they would have, the superseded revision's
+//! dashboard row deleted and the per-day and per-state counts added up per transaction
+//! (`store::counts`).
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -23,9 +26,12 @@ use super::{Body, DEVICES, DemoStats, Event, Generated, SCREENERS, SUPERVISORS, 
 use crate::domain::placement::Triage;
 use crate::domain::quadrant::CellId;
 use crate::store::audit::{GENESIS, chain_hash, encounter_record, review_record};
+use crate::store::counts::{Counts, FACT_COLUMNS, Fact};
 use crate::store::encounters::{NewRevision, search_text};
 use crate::store::error::Result;
-use crate::store::model::{Actor, CURSOR_KEY, Decision, ReviewState, Summary, ts};
+use crate::store::model::{
+    Actor, CURSOR_KEY, Decision, ReviewState, Summary, SyncState as OutboxState, ts,
+};
 use crate::store::search::next_doc;
 
 /// An event waiting for its time; the heap pops the earliest (ties in creation order).
@@ -68,7 +74,8 @@ pub(super) struct Writer {
 }
 
 /// The heads of the database's sequences inside one write transaction (which holds the write
-/// lock, so nothing else moves them), and the search documents still to index.
+/// lock, so nothing else moves them), the search documents still to index, and the changes
+/// to the counts the triggers would have kept (the load runs without them, see `BulkLoad`).
 struct Heads {
     audit_seq: i64,
     audit_hash: String,
@@ -76,6 +83,7 @@ struct Heads {
     outbox: Vec<i64>,
     review_id: i64,
     fts: Vec<(i64, String)>,
+    counts: Counts,
 }
 
 impl Heads {
@@ -107,6 +115,7 @@ impl Heads {
             outbox,
             review_id,
             fts: Vec::new(),
+            counts: Counts::default(),
         })
     }
 }
@@ -120,6 +129,7 @@ struct Statements<'c> {
     fts: Statement<'c>,
     revision: Statement<'c>,
     fact: Statement<'c>,
+    unfact: Statement<'c>,
     state: Statement<'c>,
     superseded: Statement<'c>,
     draft: Statement<'c>,
@@ -160,6 +170,12 @@ impl<'c> Statements<'c> {
                      triage, crisis, language, deadline_at, interpreter, warm_handoff, crisis_actions)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?,
+            // `dashboard_fact_superseded`.
+            unfact: c.prepare(&format!(
+                "DELETE FROM dashboard_fact
+                 WHERE received_at = ?1 AND encounter_id = ?2 AND revision = ?3
+                 RETURNING {FACT_COLUMNS}"
+            ))?,
             state: c.prepare(
                 "INSERT INTO encounter_state (encounter_id, revision, screener, received_at)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -199,6 +215,7 @@ impl<'c> Statements<'c> {
 
 /// One write transaction.
 struct Tx<'c> {
+    c: &'c Connection,
     s: Statements<'c>,
     heads: Heads,
 }
@@ -206,6 +223,7 @@ struct Tx<'c> {
 impl<'c> Tx<'c> {
     fn begin(c: &'c Connection) -> Result<Tx<'c>> {
         Ok(Tx {
+            c,
             s: Statements::prepare(c)?,
             heads: Heads::read(c)?,
         })
@@ -273,6 +291,7 @@ impl Tx<'_> {
             now
         ])?;
         self.heads.outbox[device] = seq;
+        self.heads.counts.outbox(OutboxState::Pending.as_str(), 1);
         Ok(seq)
     }
 
@@ -318,11 +337,12 @@ impl Tx<'_> {
         let s: &Summary = rev.summary;
         let id = rev.id.to_string();
         let received_at = ts(s.received_at);
+        let cell = s.cell_chosen.map(CellId::id);
         self.s.fact.execute(params![
             received_at,
             id,
             revision,
-            s.cell_chosen.map(CellId::id),
+            cell,
             s.risk.as_str(),
             s.triage.map(Triage::as_str),
             s.crisis,
@@ -332,6 +352,25 @@ impl Tx<'_> {
             facts.warm_handoff,
             facts.crisis_actions as i64,
         ])?;
+        let fact = Fact {
+            received_at: &received_at,
+            cell_chosen: cell.as_deref(),
+            risk: Some(s.risk.as_str()),
+            triage: s.triage.map(Triage::as_str),
+            crisis: s.crisis,
+            language: s.language.as_deref(),
+            has_deadline: s.deadline_at.is_some(),
+            interpreter: facts.interpreter,
+            warm_handoff: facts.warm_handoff,
+            crisis_actions: facts.crisis_actions as i64,
+        };
+        self.heads.counts.fact(&fact, 1);
+        if let Some(previous) = supersedes {
+            let mut gone = self.s.unfact.query(params![received_at, id, previous])?;
+            while let Some(r) = gone.next()? {
+                self.heads.counts.fact(&Fact::from_row(r)?, -1);
+            }
+        }
         self.s.revision.execute(params![
             id,
             revision,
@@ -378,13 +417,13 @@ impl Tx<'_> {
         Ok(seq)
     }
 
-    /// Index the transaction's documents, in rowid order.
+    /// Index the transaction's documents, in rowid order, and write its counts.
     fn finish(mut self) -> Result<()> {
         self.heads.fts.sort_unstable_by_key(|(doc, _)| *doc);
         for (doc, text) in &self.heads.fts {
             self.s.fts.execute(params![doc, text])?;
         }
-        Ok(())
+        self.heads.counts.write(self.c)
     }
 }
 
@@ -596,6 +635,8 @@ impl Writer {
                             state.as_str(),
                             error
                         ])?;
+                        tx.heads.counts.outbox(OutboxState::Pending.as_str(), -1);
+                        tx.heads.counts.outbox(state.as_str(), 1);
                         tx.s.sync_state.execute(params![
                             p.id.to_string(),
                             revision,
