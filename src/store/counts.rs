@@ -9,7 +9,7 @@
 //! transaction counted in and out again is a row of 0, as with the triggers). The tests check
 //! it against the triggers themselves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
@@ -128,6 +128,83 @@ impl Counts {
             }
         }
         Ok(())
+    }
+}
+
+/// A (day, dimension, value) whose kept `dashboard_day` count is not the recount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayMismatch {
+    pub day: String,
+    pub dimension: String,
+    pub value: String,
+    pub kept: i64,
+    pub counted: i64,
+}
+
+/// `dashboard_day` against a recount of `dashboard_fact` (a row of 0 and no row are the
+/// same), for `verify`: what the triggers, or a writer running without them, should have kept.
+pub(crate) fn day_mismatches(c: &Connection) -> Result<Vec<DayMismatch>> {
+    let mut counted: HashMap<String, i64> = HashMap::new();
+    let mut key = String::new();
+    let mut st = c.prepare(&format!("SELECT {FACT_COLUMNS} FROM dashboard_fact"))?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let f = Fact::from_row(r)?;
+        for (dimension, value) in f.pairs() {
+            day_key(&mut key, f.day(), dimension, value);
+            match counted.get_mut(key.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    counted.insert(key.clone(), 1);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut st = c.prepare("SELECT day, dimension, value, n FROM dashboard_day")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let (day, dimension, value): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let kept: i64 = r.get(3)?;
+        day_key(&mut key, &day, &dimension, &value);
+        let n = counted.remove(key.as_str()).unwrap_or(0);
+        if n != kept {
+            out.push(DayMismatch {
+                day,
+                dimension,
+                value,
+                kept,
+                counted: n,
+            });
+        }
+    }
+    for (key, n) in counted {
+        let mut parts = key.splitn(3, SEP).map(str::to_owned);
+        let mut next = || parts.next().unwrap_or_default();
+        let (day, dimension, value) = (next(), next(), next());
+        out.push(DayMismatch {
+            day,
+            dimension,
+            value,
+            kept: 0,
+            counted: n,
+        });
+    }
+    out.sort_by(|a, b| (&a.day, &a.dimension, &a.value).cmp(&(&b.day, &b.dimension, &b.value)));
+    Ok(out)
+}
+
+/// Separates the parts of [`day_key`] (a character no day, dimension or value holds).
+const SEP: char = '\u{1f}';
+
+/// `day SEP dimension SEP value`, written into `buf` (one map key, no allocation per lookup).
+fn day_key(buf: &mut String, day: &str, dimension: &str, value: &str) {
+    buf.clear();
+    for (i, part) in [day, dimension, value].into_iter().enumerate() {
+        if i > 0 {
+            buf.push(SEP);
+        }
+        buf.push_str(part);
     }
 }
 
@@ -332,6 +409,36 @@ mod tests {
         assert!(a.iter().any(|r| r.ends_with("Integer(0)")), "{a:#?}");
         assert!(a.len() > 20, "{a:#?}");
         assert_eq!(a, b);
+        assert_eq!(day_mismatches(w).unwrap(), []);
+        assert_eq!(day_mismatches(wo).unwrap(), []);
+        // A kept count changed, and one deleted: both are found, with what the recount says.
+        w.execute_batch(
+            "UPDATE dashboard_day SET n = n + 2
+             WHERE day = '2025-01-07' AND dimension = 'cell' AND value = '2b';
+             DELETE FROM dashboard_day
+             WHERE day = '2025-01-06' AND dimension = 'language' AND value = 'es'",
+        )
+        .unwrap();
+        let found = day_mismatches(w).unwrap();
+        let brief: Vec<_> = found
+            .iter()
+            .map(|m| {
+                (
+                    m.day.as_str(),
+                    m.dimension.as_str(),
+                    m.value.as_str(),
+                    m.kept,
+                    m.counted,
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                ("2025-01-06", "language", "es", 0, 1),
+                ("2025-01-07", "cell", "2b", 3, 1)
+            ]
+        );
         let outbox = "SELECT * FROM outbox_count ORDER BY state";
         assert_eq!(table(w, outbox), table(wo, outbox));
         assert_eq!(

@@ -6,6 +6,7 @@ use std::fmt;
 use rusqlite::{Connection, types::ValueRef};
 
 use super::audit::{GENESIS, chain_hash, encounter_record, review_record};
+use super::counts::{DayMismatch, day_mismatches};
 use super::encounters::payload_sha256;
 use super::error::Result;
 use super::model::parse_uuid;
@@ -66,6 +67,8 @@ pub enum Fault {
         kept: i64,
         counted: i64,
     },
+    /// A per-day dashboard count (migration 8) differs from a recount of its facts.
+    DayCount(DayMismatch),
 }
 
 impl fmt::Display for Fault {
@@ -114,6 +117,11 @@ impl fmt::Display for Fault {
             } => write!(
                 f,
                 "{table}: {kept} kept for {state:?}, {counted} counted (the sync line is wrong)"
+            ),
+            Fault::DayCount(m) => write!(
+                f,
+                "dashboard_day: {} kept for {} {} {:?}, {} counted (the dashboard is wrong)",
+                m.kept, m.day, m.dimension, m.value, m.counted
             ),
         }
     }
@@ -187,6 +195,7 @@ pub(crate) fn verify(c: &Connection) -> Result<VerifyReport> {
         }
     }
     check_kept_counts(c, faults)?;
+    faults.extend(day_mismatches(c)?.into_iter().map(Fault::DayCount));
     report.audit_rows = check_chain(c, faults)?;
     check_encounters(c, faults)?;
     report.reviews = check_reviews(c, faults)?;

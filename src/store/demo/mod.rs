@@ -65,7 +65,7 @@ const CALL_SPACING_SECS: i64 = 60;
 /// Encounters a generator thread hands over at a time.
 const CHUNK: u64 = 1_000;
 /// Chunks per write transaction.
-const CHUNKS_PER_TX: u64 = 10;
+const CHUNKS_PER_TX: u64 = 40;
 /// Share of calls left unfinished (drafts).
 const DRAFT_SHARE: f64 = 0.04;
 
