@@ -241,3 +241,54 @@ fn a_changed_review_decision_is_found() {
         "{r}"
     );
 }
+
+/// A writer running without triggers (as the demo's bulk load does) could write what the
+/// insert guards refuse; `verify` looks for it afterwards.
+#[test]
+fn rows_the_insert_guards_refuse_are_found() {
+    let (_dir, path) = temp_db();
+    let ids = sample(&path);
+    let c = Connection::open(&path).unwrap();
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
+        false,
+    )
+    .unwrap();
+    let draft: String = c
+        .query_row(
+            "SELECT encounter_id FROM encounter WHERE status = 'draft'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    c.execute(
+        "INSERT INTO draft_field (encounter_id, key, value, updated_at)
+         VALUES (?1, 'intake.age', '41', '2025-03-10T12:00:00Z')",
+        [ids[0].to_string()],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO review (review_id, encounter_id, revision, decision, reviewer, device,
+                             reviewed_at, audit_seq)
+         VALUES (99, ?1, 1, 'approved', 'supervisor.lee', 'hq-desk-01', '2025-03-10T12:00:00Z', 1)",
+        [&draft],
+    )
+    .unwrap();
+    drop(c);
+    let r = verify(&path);
+    for (record, problem) in [
+        (
+            format!("encounter/{}/1", ids[0]),
+            "draft fields kept for a call that is not a draft",
+        ),
+        (
+            "review/99".to_owned(),
+            "reviews a revision that is not finalized",
+        ),
+    ] {
+        assert!(
+            r.faults.contains(&Fault::Refused { record, problem }),
+            "{r}"
+        );
+    }
+}
