@@ -11,10 +11,12 @@
 //! are events with their own times, applied in time order as the call stream passes them;
 //! those still in the future at the end have not happened.
 //!
-//! Speed: almost all the time goes to the domain code (one `Definitions::outcome` per call,
-//! about 100 µs) and SQLite; see `docs/benchmarks.md`. Into a brand-new database the bulk load
-//! runs with a rollback journal, `synchronous=OFF` and foreign-key checks off (`verify` checks
-//! them afterwards), and the live settings are restored at the end.
+//! Speed: the one writing thread is the limit (SQLite and its page cipher, about 80 µs a call
+//! at a million); the generators (one `Definitions::outcome`, the payload, its view, hashes
+//! and packing per call) keep ahead of it. See `docs/benchmarks.md`. The load runs with
+//! triggers off, writing their rows itself, and into a brand-new database also with a rollback
+//! journal, `synchronous=OFF` and foreign-key checks off; `verify` checks all of it afterwards
+//! (`BulkLoad`), and the live settings are restored at the end.
 
 mod answers;
 mod caller;
