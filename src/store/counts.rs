@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row, params};
 
+use super::dashboard::met_in_call;
 use super::error::Result;
+use crate::domain::placement::Triage;
 
 /// The `dashboard_fact` columns [`Fact::from_row`] reads, in its order.
 pub(crate) const FACT_COLUMNS: &str = "received_at, cell_chosen, risk, triage, crisis, language, \
@@ -66,7 +68,8 @@ impl<'a> Fact<'a> {
     /// The (dimension, value) pairs of `dashboard_day_on_insert`, those with no value left out.
     pub fn pairs(&self) -> impl Iterator<Item = (&'static str, &'a str)> + use<'a> {
         let timeliness = self.triage.map(|t| {
-            let met = self.warm_handoff || (t == "emergent" && self.crisis_actions > 0);
+            let emergent = t == Triage::Emergent.as_str();
+            let met = met_in_call(emergent, self.warm_handoff, self.crisis_actions);
             let dimension = match () {
                 _ if met => "met",
                 _ if !self.has_deadline => "no_deadline",

@@ -244,7 +244,7 @@ fn count(mut rows: rusqlite::Rows<'_>, now: DateTime<Utc>) -> Result<Dashboard> 
             let deadline = text(r, 5)?;
             let slot = d.timeliness.entry(t).or_default();
             match deadline {
-                _ if warm != 0 || (t == Triage::Emergent && actions > 0) => slot.met += 1,
+                _ if met_in_call(t == Triage::Emergent, warm != 0, actions) => slot.met += 1,
                 None => slot.no_deadline += 1,
                 Some(dl) if dl > now.as_str() => slot.pending += 1,
                 Some(_) => slot.missed += 1,
@@ -252,6 +252,12 @@ fn count(mut rows: rusqlite::Rows<'_>, now: DateTime<Utc>) -> Result<Dashboard> 
         }
     }
     Ok(d)
+}
+
+/// A deadline met during the call itself: a warm hand-off, or an emergent call whose crisis
+/// protocol recorded actions (the rule above; `dashboard_day` counts by it too, `store::counts`).
+pub(crate) fn met_in_call(emergent: bool, warm_handoff: bool, crisis_actions: i64) -> bool {
+    warm_handoff || (emergent && crisis_actions > 0)
 }
 
 /// A text column read in place.
