@@ -34,6 +34,7 @@ pub(crate) fn encrypt_in_place(db: &Path, key: &DbKey) -> Result<PathBuf> {
     };
     let backup = backup_path(db);
     let staging = with_suffix(db, ".encrypting");
+    super::open::sqlcipher_ready();
     let result = (|| -> Result<()> {
         let plain = Connection::open(db).map_err(|e| fail(e.to_string()))?;
         super::packed::register(&plain).map_err(|e| fail(e.to_string()))?;

@@ -27,11 +27,34 @@ pub(crate) enum FileKind {
     Opaque,
 }
 
-/// SQLCipher logs decryption failures to standard error, which would corrupt the screen the
-/// TUI owns; the setting is process-wide, so it is made once.
-fn quiet_sqlcipher() {
+/// Make sure SQLCipher has started, then silence its log; once per process, before any
+/// connection of the store's is opened.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's start-up (`SQLITE_EXTRA_INIT`
+/// runs last, outside SQLite's own init mutex). A thread whose first connection arrives while
+/// another thread is still in that start-up finds SQLite ready and SQLCipher not: its
+/// `PRAGMA key` fails ("An error occurred with PRAGMA key or rekey"), and a log level set then
+/// is reset to SQLCipher's default when the start-up finishes. Measured: 7 first opens in
+/// 1,000 processes failed so (tests/store_first_open.rs). So this waits until a key can be
+/// set on an in-memory database, whichever thread runs the start-up.
+///
+/// The log is silenced because SQLCipher writes decryption failures (a wrong key) to standard
+/// error, which would corrupt the screen the TUI owns; the setting is process-wide.
+pub(crate) fn sqlcipher_ready() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        // A start-up takes well under a millisecond; give up after a second (a SQLCipher that
+        // cannot start then fails the open with its own error).
+        for _ in 0..1000 {
+            let ready = Connection::open_in_memory().is_ok_and(|c| {
+                c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "00".repeat(32)))
+                    .is_ok()
+            });
+            if ready {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         if let Ok(c) = Connection::open_in_memory() {
             let _ = c.execute_batch("PRAGMA cipher_log_level = NONE;");
         }
@@ -81,7 +104,6 @@ pub(crate) fn key_pragmas(key: &DbKey, hmac: PageHmac) -> zeroize::Zeroizing<Str
 /// made with SQLCipher's default HMAC-SHA512 fails that read and opens at the second (a
 /// wrong key fails both).
 fn open_keyed(path: &Path, flags: OpenFlags, key: &DbKey) -> Result<Connection> {
-    quiet_sqlcipher();
     for hmac in [PageHmac::NEW, PageHmac::Sha512] {
         let conn = Connection::open_with_flags(path, flags).map_err(|e| map_open(path, e))?;
         conn.execute_batch(&key_pragmas(key, hmac))
@@ -151,6 +173,7 @@ pub fn default_db_path() -> Result<PathBuf> {
 
 /// Open read-write: check the file, key it (if `key`), set PRAGMAs, migrate.
 pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
+    sqlcipher_ready();
     check_file(path, true, key.is_some())?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -202,6 +225,7 @@ pub(crate) fn open_rw(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
 
 /// An in-memory database with the same schema (no WAL: there is no file).
 pub(crate) fn open_memory() -> Result<Connection> {
+    sqlcipher_ready();
     let path = Path::new(":memory:");
     let mut conn = Connection::open_in_memory().map_err(|e| map_open(path, e))?;
     super::packed::register(&conn).map_err(|e| map_open(path, e))?;
@@ -218,6 +242,7 @@ pub(crate) fn open_memory() -> Result<Connection> {
 
 /// Open read-only (for `verify`): nothing is written, not even a migration.
 pub(crate) fn open_ro(path: &Path, key: Option<&DbKey>) -> Result<Connection> {
+    sqlcipher_ready();
     if !path.exists() {
         return Err(StoreError::Missing { path: path.into() });
     }
